@@ -1,0 +1,237 @@
+/**
+ * The configuration schema: the single source of truth for the TypeScript
+ * types, the synth-time validation and the JSON Schema users get for editor
+ * completion (`schema/prefect-ecs-worker.schema.json`, generated from here).
+ */
+import { z } from "zod";
+import { AWS_FORMATS, AwsFormatName, FARGATE_MEMORY_BY_CPU, LOG_RETENTION_DAYS } from "./aws-formats";
+
+function id(formatName: AwsFormatName) {
+  const { pattern, allowed } = AWS_FORMATS[formatName];
+  return z.string().regex(new RegExp(pattern), { message: `must be ${allowed}` });
+}
+
+const poolName = z
+  .string()
+  .min(1, { message: "must not be empty" })
+  .regex(/^[^/%&><]+$/, { message: "must not contain / % & > or < (Prefect work pool names match ^[^/%&><]+$)" })
+  .refine((name) => !name.toLowerCase().startsWith("prefect"), {
+    message: 'must not start with "prefect": Prefect reserves those names and answers 403',
+  })
+  .describe("Name of the Prefect work pool the worker polls. AWS names derive from it (`{pool}-events`, ...).");
+
+const policyStatement = z
+  .strictObject({
+    sid: z.string().regex(/^[A-Za-z0-9]*$/, { message: "must contain only letters and digits" }).optional(),
+    effect: z.enum(["Allow", "Deny"]).default("Allow"),
+    actions: z.array(id("iamAction")).min(1, { message: "must list at least one action" }),
+    resources: z.array(z.string().min(1)).min(1, { message: "must list at least one resource ARN" }),
+    conditions: z
+      .array(
+        z.strictObject({
+          test: z.string().min(1).describe("Condition operator, e.g. StringEquals."),
+          variable: z.string().min(1).describe("Condition key, e.g. aws:ResourceTag/team."),
+          values: z.array(z.string()).min(1),
+        }),
+      )
+      .default([]),
+  })
+  .describe("An IAM policy statement.");
+
+export const CONFIG_SCHEMA = z
+  .strictObject({
+    $schema: z.string().optional().describe("Path or URL of this JSON Schema, for editors."),
+    workPool: z
+      .strictObject({ name: poolName.default("my-ecs-pool") })
+      .prefault({})
+      .describe("The Prefect work pool."),
+    aws: z
+      .strictObject({
+        region: id("region")
+          .default("us-east-1")
+          .describe("AWS region; default of the Terraform variable `aws_region`."),
+      })
+      .prefault({}),
+    prefect: z
+      .strictObject({
+        server: z
+          .enum(["cloud", "self-hosted"])
+          .default("cloud")
+          .describe("Prefect Cloud, or a self-hosted Prefect server."),
+        apiUrl: z
+          .string()
+          .optional()
+          .describe(
+            "PREFECT_API_URL of the worker; default of the Terraform variable `prefect_api_url`. " +
+              "Without it the variable has no default and must be set at plan time.",
+          ),
+        auth: z
+          .enum(["api-key", "basic-auth", "none"])
+          .optional()
+          .describe(
+            "How the worker authenticates: api-key (PREFECT_API_KEY, the only choice for Cloud), basic-auth " +
+              "(PREFECT_API_AUTH_STRING, self-hosted) or none (self-hosted without auth: no secret at all). " +
+              "Default: api-key for cloud, basic-auth for self-hosted.",
+          ),
+      })
+      .prefault({}),
+    secret: z
+      .strictObject({
+        store: z
+          .enum(["secretsmanager", "ssm"])
+          .default("secretsmanager")
+          .describe("Secrets Manager secret, or SSM Parameter Store SecureString parameter."),
+        name: z
+          .string()
+          .min(1)
+          .optional()
+          .describe(
+            "Name of the secret the stack creates. Default: PrefectECSWorkerAPIKey (Secrets Manager) or " +
+              "/prefect/{pool}/api/key (SSM); ...AuthString / .../api/auth-string for basic auth.",
+          ),
+        existing: z
+          .string()
+          .min(1)
+          .optional()
+          .describe(
+            "Use a secret that already exists instead of creating one: the full secret ARN (Secrets Manager), " +
+              "or the parameter ARN or name (SSM).",
+          ),
+        valueSource: z
+          .enum(["ephemeral-variable", "external"])
+          .optional()
+          .describe(
+            "Where the created secret's value comes from: an ephemeral Terraform variable written through a " +
+              "write-only attribute (never stored in state), or set outside Terraform after apply (Secrets Manager " +
+              "only). Default: ephemeral-variable.",
+          ),
+        kmsKeyArn: id("kmsKeyArn")
+          .optional()
+          .describe("Customer-managed KMS key that encrypts the secret; adds kms:Decrypt on exactly this key."),
+        recoveryWindowInDays: z
+          .number()
+          .int()
+          .refine((d) => d === 0 || (d >= 7 && d <= 30), { message: "must be 0 (delete at once) or 7 to 30" })
+          .default(30)
+          .describe("Days Secrets Manager keeps a deleted secret recoverable."),
+      })
+      .prefault({}),
+    cluster: z
+      .strictObject({
+        name: id("ecsClusterName").optional().describe("Name of the ECS cluster to create. Default: my-ecs-cluster."),
+        existing: z
+          .string()
+          .min(1)
+          .optional()
+          .describe("Use an existing ECS cluster, by name or ARN, instead of creating one."),
+        containerInsights: z
+          .enum(["enabled", "enhanced", "disabled"])
+          .default("enabled")
+          .describe("CloudWatch Container Insights on the created cluster."),
+      })
+      .prefault({}),
+    network: z
+      .strictObject({
+        vpcId: id("vpcId")
+          .optional()
+          .describe("VPC of the worker and flow runs. Without it the account's default VPC is looked up."),
+        subnetIds: z
+          .array(id("subnetId"))
+          .min(1, { message: "must list at least one subnet" })
+          .optional()
+          .describe("Subnets of the worker service (required with vpcId). Default: all subnets of the default VPC."),
+        securityGroupIds: z
+          .array(id("securityGroupId"))
+          .min(1, { message: "must list at least one security group" })
+          .optional()
+          .describe("Security groups of the worker service (required with vpcId). Default: the VPC's default group."),
+        assignPublicIp: z
+          .boolean()
+          .default(true)
+          .describe("Give the worker task a public IP; needed in subnets without a NAT gateway, such as the default VPC's."),
+      })
+      .prefault({}),
+    worker: z
+      .strictObject({
+        image: id("imageRepository").default("prefecthq/prefect-aws").describe("Worker image repository, without tag."),
+        imageTag: id("imageTag").default("latest").describe("Worker image tag; default of the Terraform variable `worker_image_tag`. Pin it in production."),
+        cpu: z
+          .number()
+          .int()
+          .refine((cpu) => cpu in FARGATE_MEMORY_BY_CPU, {
+            message: `must be a Fargate CPU size: one of ${Object.keys(FARGATE_MEMORY_BY_CPU).join(", ")}`,
+          })
+          .default(512)
+          .describe("Fargate CPU units of the worker task."),
+        memory: z.number().int().default(1024).describe("Fargate memory (MiB) of the worker task; must fit the CPU size."),
+        desiredCount: z.number().int().min(0).max(100).default(1).describe("Number of worker tasks."),
+        family: id("ecsName").default("prefect-worker-task").describe("Task definition family."),
+        containerName: id("ecsName").default("prefect-worker").describe("Worker container name."),
+        serviceName: id("ecsName").default("prefect-worker-service").describe("ECS service name."),
+        workQueues: z
+          .array(z.string().min(1).regex(/^[^/%&><'"\s]+$/, { message: "must not contain / % & > < quotes or spaces" }))
+          .default([])
+          .describe("Work queues to poll (--work-queue); empty: all queues of the pool."),
+        environment: z
+          .record(
+            z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: "must be an environment variable name" }),
+            z.string(),
+          )
+          .default({})
+          .describe("Extra plain environment variables of the worker container (never secrets)."),
+      })
+      .prefault({}),
+    eventsQueue: z
+      .strictObject({
+        name: id("sqsQueueName").optional().describe("Events queue name. Default: {pool}-events."),
+        deadLetterQueueName: id("sqsQueueName").optional().describe("Dead-letter queue name. Default: {pool}-events-dlq."),
+        ruleName: id("eventRuleName").optional().describe("EventBridge rule name. Default: {pool}-task-state-changes."),
+      })
+      .prefault({}),
+    roles: z
+      .strictObject({
+        executionRoleName: id("iamRoleName").default("ecsTaskExecutionRole").describe("Task execution role (worker and flow runs)."),
+        workerTaskRoleName: id("iamRoleName").default("ecsTaskRole").describe("Worker task role (calls ECS, EC2, SQS)."),
+      })
+      .prefault({}),
+    flowRunTaskRole: z
+      .strictObject({
+        enabled: z.boolean().default(true).describe("Create the flow-run task role and make it the work pool's task_role_arn."),
+        name: id("iamRoleName").default("PrefectECSRunnerTaskRole"),
+        s3Buckets: z
+          .array(id("s3BucketName"))
+          .default([])
+          .describe("Buckets flow runs may read and write (the guide's S3 example, per bucket)."),
+        statements: z.array(policyStatement).default([]).describe("Further IAM statements for flow runs."),
+      })
+      .prefault({}),
+    ecr: z
+      .strictObject({
+        enabled: z.boolean().default(true).describe("Create an ECR repository for flow images."),
+        repositoryName: id("ecrRepositoryName").optional().describe("Default: {pool}-flows."),
+      })
+      .prefault({}),
+    logs: z
+      .strictObject({
+        groupName: id("logGroupName").optional().describe("Worker log group. Default: /ecs/prefect-worker/{pool}."),
+        retentionInDays: z
+          .number()
+          .int()
+          .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), {
+            message: `must be one of ${LOG_RETENTION_DAYS.join(", ")}`,
+          })
+          .default(30),
+      })
+      .prefault({}),
+    tags: z
+      .record(z.string().min(1).max(128), z.string().max(256))
+      .default({})
+      .describe("Tags on every resource (provider default_tags)."),
+  })
+  .describe("Configuration of the Prefect ECS worker stacks.");
+
+/** What a user writes (every field optional). */
+export type PrefectEcsWorkerConfigInput = z.input<typeof CONFIG_SCHEMA>;
+/** The parsed configuration, static defaults applied. */
+export type ParsedConfig = z.output<typeof CONFIG_SCHEMA>;
+export type PolicyStatementConfig = z.output<typeof policyStatement>;
