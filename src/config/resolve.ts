@@ -78,7 +78,7 @@ const PREFECT_KEY_VALUE = /^pn[ub]_[A-Za-z0-9]{16,}$/;
  */
 export function resolveConfig(raw: unknown, source?: string): ResolvedConfig {
   const input = raw ?? {};
-  const secretProblems = findPlaintextSecrets(input, []);
+  const secretProblems = [...findPlaintextSecrets(input, []), ...findTemplateSequences(input, [])];
   const parsed = CONFIG_SCHEMA.safeParse(input);
   const secretFields = new Set(secretProblems.map((p) => p.field));
   // A flagged secret is reported once, and its value is never echoed back.
@@ -108,6 +108,20 @@ function findPlaintextSecrets(value: unknown, path: PropertyKey[]): ConfigProble
         ? [{ field: fieldPath([...path, key]), value: "***", message: advice }]
         : findPlaintextSecrets(child, [...path, key]),
     );
+  }
+  return [];
+}
+
+/** `${` and `%{` would be read by Terraform as interpolation or directives in the synthesized strings. */
+function findTemplateSequences(value: unknown, path: PropertyKey[]): ConfigProblem[] {
+  if (typeof value === "string") {
+    return /[$%]\{/.test(value)
+      ? [{ field: fieldPath(path), value, message: "must not contain ${ or %{ (Terraform would read them as template sequences)" }]
+      : [];
+  }
+  if (Array.isArray(value)) return value.flatMap((item, i) => findTemplateSequences(item, [...path, i]));
+  if (value && typeof value === "object") {
+    return Object.entries(value).flatMap(([key, child]) => findTemplateSequences(child, [...path, key]));
   }
   return [];
 }
@@ -146,7 +160,7 @@ function allowedKeysAt(path: readonly PropertyKey[]): string[] {
         break;
       } else break;
     }
-    if (key === null || typeof key === "number") continue;
+    if (key === null || typeof key !== "string") continue;
     const shape = (schema._zod.def as unknown as { shape?: Record<string, z.core.$ZodType> }).shape;
     if (!shape || !shape[key]) return [];
     schema = shape[key];

@@ -1,0 +1,13 @@
+/**
+ * @swc/jest strips types without type-checking (npm run typecheck does that),
+ * so each test file costs milliseconds to transform; node_modules are never
+ * transformed (cdktf and the provider ship plain JavaScript).
+ */
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: "node",
+  roots: ["<rootDir>/__tests__"],
+  testMatch: ["**/*.test.ts"],
+  transform: { "^.+\\.ts$": ["@swc/jest", { jsc: { parser: { syntax: "typescript" }, target: "es2022" } }] },
+  testTimeout: 120000,
+};

@@ -1,0 +1,111 @@
+import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
+import { DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
+import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
+import { SecretsmanagerSecretVersion } from "@cdktf/provider-aws/lib/secretsmanager-secret-version";
+import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
+import { Construct } from "constructs";
+import { ResolvedSecret } from "../config/resolve";
+
+export interface WorkerApiSecretProps {
+  readonly secret: ResolvedSecret;
+  /** AWS partition (aws, aws-cn, ...), for ARNs built from a parameter name. */
+  readonly partition: string;
+  /** AWS region, for ARNs built from a parameter name. */
+  readonly region: string;
+  /**
+   * The credential, normally an ephemeral Terraform variable. It is written
+   * through a write-only attribute, so it never reaches state or plan files.
+   * Required when the secret is created with valueSource "ephemeral-variable".
+   * @default undefined: the value is set outside Terraform
+   */
+  readonly value?: string;
+  /**
+   * Bump to write a new value through the write-only attribute.
+   * @default 1
+   */
+  readonly valueVersion?: number;
+}
+
+/**
+ * Step 1 of the guide: the Prefect API key (or basic-auth string) in Secrets
+ * Manager or SSM Parameter Store, created here or referenced.
+ */
+export class WorkerApiSecret extends Construct {
+  /** ARN the worker container's `secrets[].valueFrom` and the execution role policy use. */
+  public readonly arn: string;
+  /** Environment variable the worker reads the credential from. */
+  public readonly environmentName: string;
+  /** What the execution role needs to read the secret (and decrypt it with a customer key). */
+  public readonly readStatements: DataAwsIamPolicyDocumentStatement[];
+  public readonly secretsManagerSecret?: SecretsmanagerSecret;
+  public readonly secretsManagerSecretVersion?: SecretsmanagerSecretVersion;
+  public readonly ssmParameter?: SsmParameter;
+
+  constructor(scope: Construct, id: string, props: WorkerApiSecretProps) {
+    super(scope, id);
+    const { secret } = props;
+    this.environmentName = secret.environmentName;
+    const description = `Prefect ${secret.environmentName} of the ECS worker`;
+    const versioned = secret.mode === "create" && secret.valueSource === "ephemeral-variable";
+    if (versioned && props.value === undefined) {
+      throw new Error(`WorkerApiSecret: secret.valueSource "ephemeral-variable" needs props.value (the ephemeral variable)`);
+    }
+
+    if (secret.mode === "existing") {
+      this.arn = secret.existingArn ?? this.parameterArn(props, secret.existingParameterName as string);
+    } else if (secret.store === "secretsmanager") {
+      this.secretsManagerSecret = new SecretsmanagerSecret(this, "secret", {
+        name: secret.name,
+        description,
+        kmsKeyId: secret.kmsKeyArn,
+        recoveryWindowInDays: secret.recoveryWindowInDays,
+      });
+      this.secretsManagerSecret.overrideLogicalId("prefect_api_secret");
+      if (versioned) {
+        this.secretsManagerSecretVersion = new SecretsmanagerSecretVersion(this, "version", {
+          secretId: this.secretsManagerSecret.id,
+          secretStringWo: props.value,
+          secretStringWoVersion: props.valueVersion ?? 1,
+        });
+        this.secretsManagerSecretVersion.overrideLogicalId("prefect_api_secret_value");
+      }
+      this.arn = this.secretsManagerSecret.arn;
+    } else {
+      this.ssmParameter = new SsmParameter(this, "parameter", {
+        name: secret.name as string,
+        description,
+        type: "SecureString",
+        keyId: secret.kmsKeyArn,
+        valueWo: props.value,
+        valueWoVersion: props.valueVersion ?? 1,
+      });
+      this.ssmParameter.overrideLogicalId("prefect_api_secret");
+      this.arn = this.ssmParameter.arn;
+    }
+
+    this.readStatements = [
+      {
+        sid: "ReadPrefectApiSecret",
+        effect: "Allow",
+        actions: [secret.store === "secretsmanager" ? "secretsmanager:GetSecretValue" : "ssm:GetParameters"],
+        resources: [this.arn],
+      },
+    ];
+    if (secret.kmsKeyArn) {
+      this.readStatements.push({
+        sid: "DecryptPrefectApiSecret",
+        effect: "Allow",
+        actions: ["kms:Decrypt"],
+        resources: [secret.kmsKeyArn],
+      });
+    }
+  }
+
+  /** An existing parameter given by name: its ARN, built without reading the parameter (which would copy the value into state). */
+  private parameterArn(props: WorkerApiSecretProps, name: string): string {
+    const caller = new DataAwsCallerIdentity(this, "caller");
+    caller.overrideLogicalId("current");
+    const path = name.startsWith("/") ? name.slice(1) : name;
+    return `arn:${props.partition}:ssm:${props.region}:${caller.accountId}:parameter/${path}`;
+  }
+}

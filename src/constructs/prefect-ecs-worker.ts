@@ -1,0 +1,182 @@
+import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
+import { IResolvable } from "cdktf";
+import { Construct } from "constructs";
+import { ResolvedConfig } from "../config/resolve";
+import { WorkerApiSecret } from "./api-secret";
+import { WorkerCluster } from "./cluster";
+import { EcsTasksTrustPolicy } from "./ecs-tasks-trust";
+import { EcsEventsQueue } from "./events-queue";
+import { FlowImageRepository } from "./flow-image-repository";
+import { DefaultVpcOverrides, WorkerNetwork } from "./network";
+import { renderPrefectYaml } from "./prefect-yaml";
+import { FlowRunTaskRole, TaskExecutionRole, WorkerTaskRole } from "./roles";
+import { WorkerService } from "./worker-service";
+
+/**
+ * Values that may differ per environment. Each may be a literal or a Terraform
+ * reference (the app passes Terraform variables).
+ */
+export interface WorkerSettings {
+  /** @default config.region */
+  readonly region?: string;
+  /** PREFECT_API_URL. @default config.prefect.apiUrl (required when that is unset) */
+  readonly prefectApiUrl?: string;
+  /** @default config.worker.imageTag */
+  readonly imageTag?: string;
+  /** @default config.worker.cpu */
+  readonly cpu?: number;
+  /** @default config.worker.memory */
+  readonly memory?: number;
+  /** @default config.worker.desiredCount */
+  readonly desiredCount?: number;
+  /** @default config.network.assignPublicIp */
+  readonly assignPublicIp?: boolean | IResolvable;
+  /** Explicit network mode: the network. @default the configured IDs */
+  readonly vpcId?: string;
+  readonly subnetIds?: string[];
+  readonly securityGroupIds?: string[];
+  /** Default-VPC mode: variables that replace the lookups when set. @default always look up */
+  readonly defaultVpcOverrides?: DefaultVpcOverrides;
+  /** The credential for a created secret (an ephemeral variable). @default none: set outside Terraform */
+  readonly secretValue?: string;
+  /** Bump to rewrite the secret value. @default 1 */
+  readonly secretValueVersion?: number;
+}
+
+export interface PrefectEcsWorkerProps {
+  /** Validated configuration, from `resolveConfig()`. */
+  readonly config: ResolvedConfig;
+  /** Per-environment values. @default taken from config */
+  readonly settings?: WorkerSettings;
+}
+
+/**
+ * Every AWS resource of Prefect's guide "How to manually deploy an ECS worker
+ * to an ECS cluster", with the guide's defects fixed. Resource addresses are
+ * fixed (one worker per stack), so ops teams see names such as
+ * `aws_iam_role.execution_role`.
+ */
+export class PrefectEcsWorker extends Construct {
+  public readonly config: ResolvedConfig;
+  public readonly partition: DataAwsPartition;
+  public readonly network: WorkerNetwork;
+  public readonly cluster: WorkerCluster;
+  /** Undefined when the server has no auth. */
+  public readonly apiSecret?: WorkerApiSecret;
+  public readonly executionRole: TaskExecutionRole;
+  public readonly workerTaskRole: WorkerTaskRole;
+  /** Undefined when flowRunTaskRole.enabled is false. */
+  public readonly flowRunTaskRole?: FlowRunTaskRole;
+  public readonly eventsQueue: EcsEventsQueue;
+  public readonly service: WorkerService;
+  /** Undefined when ecr.enabled is false. */
+  public readonly flowImageRepository?: FlowImageRepository;
+  /** prefect.yaml for the guide's deployment; undefined without the ECR repository. */
+  public readonly prefectYaml?: string;
+
+  constructor(scope: Construct, id: string, props: PrefectEcsWorkerProps) {
+    super(scope, id);
+    const { config } = props;
+    const settings = props.settings ?? {};
+    this.config = config;
+    const region = settings.region ?? config.region;
+    const prefectApiUrl = settings.prefectApiUrl ?? config.prefect.apiUrl;
+    if (prefectApiUrl === undefined) {
+      throw new Error("PrefectEcsWorker: set config.prefect.apiUrl or settings.prefectApiUrl (PREFECT_API_URL of the worker)");
+    }
+
+    this.partition = new DataAwsPartition(this, "partition");
+    this.partition.overrideLogicalId("current");
+    const partition = this.partition.partition;
+    const trust = new EcsTasksTrustPolicy(this, "trust");
+
+    this.network =
+      config.network.mode === "explicit"
+        ? new WorkerNetwork(this, "network", {
+            mode: "explicit",
+            vpcId: settings.vpcId ?? config.network.vpcId,
+            subnetIds: settings.subnetIds ?? [...config.network.subnetIds],
+            securityGroupIds: settings.securityGroupIds ?? [...config.network.securityGroupIds],
+          })
+        : new WorkerNetwork(this, "network", { mode: "default-vpc", overrides: settings.defaultVpcOverrides });
+    this.cluster = new WorkerCluster(this, "cluster", { cluster: config.cluster });
+
+    if (config.secret) {
+      this.apiSecret = new WorkerApiSecret(this, "api_secret", {
+        secret: config.secret,
+        partition,
+        region,
+        value: settings.secretValue,
+        valueVersion: settings.secretValueVersion,
+      });
+    }
+    this.executionRole = new TaskExecutionRole(this, "execution_role", {
+      name: config.roles.executionRoleName,
+      assumeRolePolicy: trust.json,
+      partition,
+      secretReadStatements: this.apiSecret?.readStatements,
+    });
+
+    this.eventsQueue = new EcsEventsQueue(this, "events", {
+      queueName: config.eventsQueue.name,
+      deadLetterQueueName: config.eventsQueue.deadLetterQueueName,
+      ruleName: config.eventsQueue.ruleName,
+      clusterArn: this.cluster.arn,
+    });
+    this.workerTaskRole = new WorkerTaskRole(this, "worker_task_role", {
+      name: config.roles.workerTaskRoleName,
+      assumeRolePolicy: trust.json,
+      eventsQueueArn: this.eventsQueue.queue.arn,
+    });
+    if (config.flowRunTaskRole.enabled) {
+      this.flowRunTaskRole = new FlowRunTaskRole(this, "flow_run_task_role", {
+        name: config.flowRunTaskRole.name,
+        assumeRolePolicy: trust.json,
+        partition,
+        s3Buckets: config.flowRunTaskRole.s3Buckets,
+        statements: config.flowRunTaskRole.statements,
+      });
+    }
+
+    const worker = config.worker;
+    this.service = new WorkerService(this, "worker", {
+      workPoolName: config.workPoolName,
+      workQueues: worker.workQueues,
+      family: worker.family,
+      containerName: worker.containerName,
+      serviceName: worker.serviceName,
+      image: worker.image,
+      imageTag: settings.imageTag ?? worker.imageTag,
+      cpu: settings.cpu ?? worker.cpu,
+      memory: settings.memory ?? worker.memory,
+      desiredCount: settings.desiredCount ?? worker.desiredCount,
+      region,
+      prefectApiUrl,
+      eventsQueueName: this.eventsQueue.queue.name,
+      environment: worker.environment,
+      apiSecret: this.apiSecret,
+      executionRoleArn: this.executionRole.role.arn,
+      taskRoleArn: this.workerTaskRole.role.arn,
+      clusterArn: this.cluster.arn,
+      subnetIds: this.network.subnetIds,
+      securityGroupIds: this.network.securityGroupIds,
+      assignPublicIp: settings.assignPublicIp ?? config.network.assignPublicIp,
+      logGroupName: config.logs.groupName,
+      logRetentionInDays: config.logs.retentionInDays,
+      dependsOn: [
+        this.executionRole.managedPolicyAttachment,
+        ...(this.executionRole.secretPolicy ? [this.executionRole.secretPolicy] : []),
+      ],
+    });
+
+    if (config.ecr.enabled) {
+      this.flowImageRepository = new FlowImageRepository(this, "flow_images", {
+        repositoryName: config.ecr.repositoryName,
+      });
+      this.prefectYaml = renderPrefectYaml({
+        workPoolName: config.workPoolName,
+        imageName: this.flowImageRepository.repositoryUrl,
+      });
+    }
+  }
+}

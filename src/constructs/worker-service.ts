@@ -1,0 +1,123 @@
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { EcsService } from "@cdktf/provider-aws/lib/ecs-service";
+import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
+import { Fn, IResolvable, ITerraformDependable, Token } from "cdktf";
+import { Construct } from "constructs";
+
+export interface WorkerServiceProps {
+  readonly workPoolName: string;
+  readonly workQueues: readonly string[];
+  readonly family: string;
+  readonly containerName: string;
+  readonly serviceName: string;
+  /** Image repository and tag (the tag may be a Terraform variable). */
+  readonly image: string;
+  readonly imageTag: string;
+  readonly cpu: number;
+  readonly memory: number;
+  readonly desiredCount: number;
+  readonly region: string;
+  readonly prefectApiUrl: string;
+  readonly eventsQueueName: string;
+  /** Extra plain environment variables. */
+  readonly environment: Readonly<Record<string, string>>;
+  /**
+   * The credential the worker reads, always injected with `valueFrom`.
+   * @default none: the server has no auth
+   */
+  readonly apiSecret?: { readonly environmentName: string; readonly arn: string };
+  readonly executionRoleArn: string;
+  readonly taskRoleArn: string;
+  readonly clusterArn: string;
+  readonly subnetIds: string[];
+  readonly securityGroupIds: string[];
+  readonly assignPublicIp: boolean | IResolvable;
+  readonly logGroupName: string;
+  readonly logRetentionInDays: number;
+  /** Resources the service must wait for (the execution role's policies), so the first task can start. */
+  readonly dependsOn?: ITerraformDependable[];
+}
+
+/** Steps 18-19 plus the log group the guide's troubleshooting section sends users to. */
+export class WorkerService extends Construct {
+  public readonly logGroup: CloudwatchLogGroup;
+  public readonly taskDefinition: EcsTaskDefinition;
+  public readonly service: EcsService;
+
+  constructor(scope: Construct, id: string, props: WorkerServiceProps) {
+    super(scope, id);
+    this.logGroup = new CloudwatchLogGroup(this, "logs", {
+      name: props.logGroupName,
+      retentionInDays: props.logRetentionInDays,
+    });
+    this.logGroup.overrideLogicalId("worker");
+
+    const environment = [
+      { name: "PREFECT_API_URL", value: props.prefectApiUrl },
+      // Always set: the worker's built-in default (prefect-ecs-tasks-events) is not our queue.
+      { name: "PREFECT_INTEGRATIONS_AWS_ECS_OBSERVER_SQS_QUEUE_NAME", value: props.eventsQueueName },
+      ...Object.keys(props.environment)
+        .sort()
+        .map((name) => ({ name, value: props.environment[name] })),
+    ];
+    const container = {
+      name: props.containerName,
+      image: `${props.image}:${props.imageTag}`,
+      cpu: props.cpu,
+      memory: props.memory,
+      essential: true,
+      // Exec form, no shell: pool and queue names reach Prefect verbatim, whatever characters they hold.
+      command: workerCommand(props.workPoolName, props.workQueues),
+      environment,
+      secrets: props.apiSecret ? [{ name: props.apiSecret.environmentName, valueFrom: props.apiSecret.arn }] : [],
+      logConfiguration: {
+        logDriver: "awslogs",
+        options: {
+          "awslogs-group": this.logGroup.name,
+          "awslogs-region": props.region,
+          "awslogs-stream-prefix": "worker",
+        },
+      },
+    };
+    this.taskDefinition = new EcsTaskDefinition(this, "task", {
+      family: props.family,
+      networkMode: "awsvpc",
+      requiresCompatibilities: ["FARGATE"],
+      cpu: Token.asString(props.cpu),
+      memory: Token.asString(props.memory),
+      executionRoleArn: props.executionRoleArn,
+      taskRoleArn: props.taskRoleArn,
+      containerDefinitions: Fn.jsonencode([container]),
+    });
+    this.taskDefinition.overrideLogicalId("worker");
+
+    this.service = new EcsService(this, "service", {
+      name: props.serviceName,
+      cluster: props.clusterArn,
+      taskDefinition: this.taskDefinition.arn,
+      launchType: "FARGATE",
+      desiredCount: props.desiredCount,
+      networkConfiguration: {
+        subnets: props.subnetIds,
+        securityGroups: props.securityGroupIds,
+        assignPublicIp: props.assignPublicIp,
+      },
+      deploymentCircuitBreaker: { enable: true, rollback: true },
+      dependsOn: props.dependsOn,
+    });
+    this.service.overrideLogicalId("worker");
+  }
+}
+
+export function workerCommand(workPoolName: string, workQueues: readonly string[]): string[] {
+  return [
+    "prefect",
+    "worker",
+    "start",
+    "--pool",
+    workPoolName,
+    "--type",
+    "ecs",
+    ...workQueues.flatMap((queue) => ["--work-queue", queue]),
+  ];
+}

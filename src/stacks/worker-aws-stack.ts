@@ -1,0 +1,86 @@
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { LocalBackend, TerraformOutput, TerraformStack } from "cdktf";
+import { Construct } from "constructs";
+import { ResolvedConfig } from "../config/resolve";
+import { PrefectEcsWorker } from "../constructs/prefect-ecs-worker";
+import { WorkerVariables } from "./worker-variables";
+
+/** Terraform 1.11 brought write-only attributes and ephemeral variables, which keep the API key out of state. */
+export const REQUIRED_TERRAFORM_VERSION = ">= 1.11.0";
+
+export interface WorkerAwsStackProps {
+  readonly config: ResolvedConfig;
+}
+
+/** Stack name of a work pool's AWS stack, also its directory under cdktf.out/stacks. */
+export function awsStackName(config: ResolvedConfig): string {
+  return `${config.workPoolName.toLowerCase().replace(/[^a-z0-9-]+/g, "-")}-aws`;
+}
+
+/**
+ * The AWS side of the guide for one work pool: provider, local backend with
+ * a relative state path, per-environment variables, the worker, and outputs
+ * for ops teams and the work-pool stack.
+ */
+export class WorkerAwsStack extends TerraformStack {
+  public readonly worker: PrefectEcsWorker;
+  public readonly variables: WorkerVariables;
+
+  constructor(scope: Construct, id: string, props: WorkerAwsStackProps) {
+    super(scope, id);
+    const { config } = props;
+    this.addOverride("terraform.required_version", REQUIRED_TERRAFORM_VERSION);
+    // Relative, so the state lands beside the stack wherever it is applied (cdktf's default path is absolute).
+    new LocalBackend(this, { path: "terraform.tfstate" });
+
+    this.variables = new WorkerVariables(this, "variables", config);
+    new AwsProvider(this, "aws", {
+      region: this.variables.settings.region,
+      defaultTags: [{ tags: { ...config.tags, PrefectWorkPool: config.workPoolName, ManagedBy: "prefect-ecs-worker-cdktf" } }],
+    });
+    this.worker = new PrefectEcsWorker(this, "worker", { config, settings: this.variables.settings });
+    this.addOutputs();
+  }
+
+  private addOutputs(): void {
+    const w = this.worker;
+    const output = (name: string, value: unknown, description: string) =>
+      new TerraformOutput(this, name, { value, description });
+    output("work_pool_name", w.config.workPoolName, "Prefect work pool the worker polls.");
+    output("region", this.variables.settings.region, "AWS region.");
+    output("cluster_arn", w.cluster.arn, "ECS cluster ARN (work pool variable `cluster`).");
+    output("vpc_id", w.network.vpcId, "VPC ID (work pool variable `vpc_id`).");
+    output("subnet_ids", w.network.subnetIds, "Subnet IDs of the worker (work pool `network_configuration.subnets`).");
+    output("security_group_ids", w.network.securityGroupIds, "Security group IDs of the worker.");
+    output("assign_public_ip", this.variables.settings.assignPublicIp, "Whether tasks get a public IP.");
+    output("execution_role_arn", w.executionRole.role.arn, "Task execution role ARN (work pool variable `execution_role_arn`).");
+    output("worker_task_role_arn", w.workerTaskRole.role.arn, "Task role of the worker container.");
+    output(
+      "flow_run_task_role_arn",
+      w.flowRunTaskRole ? w.flowRunTaskRole.role.arn : null,
+      "Task role of flow runs (work pool variable `task_role_arn`); null when disabled.",
+    );
+    output("events_queue_name", w.eventsQueue.queue.name, "SQS queue of ECS task events.");
+    output("events_queue_url", w.eventsQueue.queue.url, "URL of the events queue.");
+    output("events_queue_arn", w.eventsQueue.queue.arn, "ARN of the events queue.");
+    output("events_dead_letter_queue_arn", w.eventsQueue.deadLetterQueue.arn, "ARN of the dead-letter queue.");
+    output("secret_arn", w.apiSecret ? w.apiSecret.arn : null, "ARN of the Prefect credential secret; null without auth.");
+    output(
+      "secret_environment_name",
+      w.apiSecret ? w.apiSecret.environmentName : null,
+      "PREFECT_API_KEY or PREFECT_API_AUTH_STRING; null without auth.",
+    );
+    output(
+      "ecr_repository_url",
+      w.flowImageRepository ? w.flowImageRepository.repositoryUrl : null,
+      "ECR repository for flow images; null when disabled.",
+    );
+    output("log_group_name", w.service.logGroup.name, "CloudWatch log group of the worker.");
+    output("worker_service_name", w.service.service.name, "ECS service of the worker.");
+    output(
+      "prefect_yaml",
+      w.prefectYaml ?? null,
+      "prefect.yaml for the guide's deployment: terraform output -raw prefect_yaml > prefect.yaml",
+    );
+  }
+}
