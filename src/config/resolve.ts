@@ -78,13 +78,17 @@ const PREFECT_KEY_VALUE = /^pn[ub]_[A-Za-z0-9]{16,}$/;
  */
 export function resolveConfig(raw: unknown, source?: string): ResolvedConfig {
   const input = raw ?? {};
-  const secretProblems = [...findPlaintextSecrets(input, []), ...findTemplateSequences(input, [])];
+  const plaintextSecrets = findPlaintextSecrets(input, []);
+  // Values echoed in problems come from a copy with the flagged secrets masked, so a secret
+  // never leaks through a problem about an enclosing object or through the template check.
+  const shown = redact(input, new Map(plaintextSecrets.map((p) => [p.field, p.value])), []);
+  const secretProblems = [...plaintextSecrets, ...findTemplateSequences(shown, [])];
   const parsed = CONFIG_SCHEMA.safeParse(input);
   const secretFields = new Set(secretProblems.map((p) => p.field));
   // A flagged secret is reported once, and its value is never echoed back.
   const problems = parsed.success
     ? []
-    : parsed.error.issues.flatMap((issue) => describeIssue(issue, input)).filter((p) => !secretFields.has(p.field));
+    : parsed.error.issues.flatMap((issue) => describeIssue(issue, shown)).filter((p) => !secretFields.has(p.field));
   if (secretProblems.length > 0 || !parsed.success) {
     throw new ConfigError([...secretProblems, ...problems], source);
   }
@@ -110,6 +114,16 @@ function findPlaintextSecrets(value: unknown, path: PropertyKey[]): ConfigProble
     );
   }
   return [];
+}
+
+function redact(value: unknown, masked: ReadonlyMap<string, unknown>, path: PropertyKey[]): unknown {
+  const field = fieldPath(path);
+  if (masked.has(field)) return masked.get(field);
+  if (Array.isArray(value)) return value.map((item, i) => redact(item, masked, [...path, i]));
+  if (value && typeof value === "object") {
+    return Object.fromEntries(Object.entries(value).map(([key, child]) => [key, redact(child, masked, [...path, key])]));
+  }
+  return value;
 }
 
 /** `${` and `%{` would be read by Terraform as interpolation or directives in the synthesized strings. */

@@ -22,19 +22,30 @@ const poolName = z
 
 const policyStatement = z
   .strictObject({
-    sid: z.string().regex(/^[A-Za-z0-9]*$/, { message: "must contain only letters and digits" }).optional(),
-    effect: z.enum(["Allow", "Deny"]).default("Allow"),
-    actions: z.array(id("iamAction")).min(1, { message: "must list at least one action" }),
-    resources: z.array(z.string().min(1)).min(1, { message: "must list at least one resource ARN" }),
+    sid: z
+      .string()
+      .regex(/^[A-Za-z0-9]*$/, { message: "must contain only letters and digits" })
+      .optional()
+      .describe("Statement ID."),
+    effect: z.enum(["Allow", "Deny"]).default("Allow").describe("Whether the statement allows or denies the actions."),
+    actions: z
+      .array(id("iamAction"))
+      .min(1, { message: "must list at least one action" })
+      .describe("IAM actions, such as s3:GetObject."),
+    resources: z
+      .array(z.string().min(1))
+      .min(1, { message: "must list at least one resource ARN" })
+      .describe("ARNs of the resources the actions apply to."),
     conditions: z
       .array(
         z.strictObject({
           test: z.string().min(1).describe("Condition operator, e.g. StringEquals."),
           variable: z.string().min(1).describe("Condition key, e.g. aws:ResourceTag/team."),
-          values: z.array(z.string()).min(1),
+          values: z.array(z.string()).min(1).describe("Values the condition key is compared with."),
         }),
       )
-      .default([]),
+      .default([])
+      .describe("Conditions under which the statement applies; all must match."),
   })
   .describe("An IAM policy statement.");
 
@@ -51,7 +62,8 @@ export const CONFIG_SCHEMA = z
           .default("us-east-1")
           .describe("AWS region; default of the Terraform variable `aws_region`."),
       })
-      .prefault({}),
+      .prefault({})
+      .describe("Where the AWS resources go."),
     prefect: z
       .strictObject({
         server: z
@@ -63,6 +75,8 @@ export const CONFIG_SCHEMA = z
           .optional()
           .describe(
             "PREFECT_API_URL of the worker; default of the Terraform variable `prefect_api_url`. " +
+              "Cloud: https://api.prefect.cloud/api/accounts/<account-id>/workspaces/<workspace-id>; " +
+              "self-hosted: the server's http(s) URL ending in /api. " +
               "Without it the variable has no default and must be set at plan time.",
           ),
         auth: z
@@ -74,7 +88,8 @@ export const CONFIG_SCHEMA = z
               "Default: api-key for cloud, basic-auth for self-hosted.",
           ),
       })
-      .prefault({}),
+      .prefault({})
+      .describe("The Prefect server the worker connects to."),
     secret: z
       .strictObject({
         store: z
@@ -115,7 +130,8 @@ export const CONFIG_SCHEMA = z
           .default(30)
           .describe("Days Secrets Manager keeps a deleted secret recoverable."),
       })
-      .prefault({}),
+      .prefault({})
+      .describe("The secret that holds the worker's Prefect credential (guide step 1); never the credential itself."),
     cluster: z
       .strictObject({
         name: id("ecsClusterName").optional().describe("Name of the ECS cluster to create. Default: my-ecs-cluster."),
@@ -129,7 +145,8 @@ export const CONFIG_SCHEMA = z
           .default("enabled")
           .describe("CloudWatch Container Insights on the created cluster."),
       })
-      .prefault({}),
+      .prefault({})
+      .describe("The ECS cluster of the worker and its flow runs (the guide's prerequisite)."),
     network: z
       .strictObject({
         vpcId: id("vpcId")
@@ -150,7 +167,8 @@ export const CONFIG_SCHEMA = z
           .default(true)
           .describe("Give the worker task a public IP; needed in subnets without a NAT gateway, such as the default VPC's."),
       })
-      .prefault({}),
+      .prefault({})
+      .describe("Where the worker service runs (the guide uses the default VPC)."),
     worker: z
       .strictObject({
         image: id("imageRepository").default("prefecthq/prefect-aws").describe("Worker image repository, without tag."),
@@ -180,37 +198,44 @@ export const CONFIG_SCHEMA = z
           .default({})
           .describe("Extra plain environment variables of the worker container (never secrets)."),
       })
-      .prefault({}),
+      .prefault({})
+      .describe("The worker's task definition and ECS service (guide steps 18-19)."),
     eventsQueue: z
       .strictObject({
         name: id("sqsQueueName").optional().describe("Events queue name. Default: {pool}-events."),
         deadLetterQueueName: id("sqsQueueName").optional().describe("Dead-letter queue name. Default: {pool}-events-dlq."),
         ruleName: id("eventRuleName").optional().describe("EventBridge rule name. Default: {pool}-task-state-changes."),
       })
-      .prefault({}),
+      .prefault({})
+      .describe("SQS queue, dead-letter queue and EventBridge rule that bring ECS task state changes to the worker (guide steps 12-16)."),
     roles: z
       .strictObject({
         executionRoleName: id("iamRoleName").default("ecsTaskExecutionRole").describe("Task execution role (worker and flow runs)."),
         workerTaskRoleName: id("iamRoleName").default("ecsTaskRole").describe("Worker task role (calls ECS, EC2, SQS)."),
       })
-      .prefault({}),
+      .prefault({})
+      .describe("Names of the worker's IAM roles (guide steps 2-8 and 17)."),
     flowRunTaskRole: z
       .strictObject({
-        enabled: z.boolean().default(true).describe("Create the flow-run task role and make it the work pool's task_role_arn."),
-        name: id("iamRoleName").default("PrefectECSRunnerTaskRole"),
+        enabled: z.boolean().default(true).describe("Create the flow-run task role (PrefectECSRunnerTaskRole); its ARN is the output flow_run_task_role_arn, meant for the work pool's task_role_arn."),
+        name: id("iamRoleName").default("PrefectECSRunnerTaskRole").describe("Name of the flow-run task role."),
         s3Buckets: z
           .array(id("s3BucketName"))
           .default([])
           .describe("Buckets flow runs may read and write (the guide's S3 example, per bucket)."),
         statements: z.array(policyStatement).default([]).describe("Further IAM statements for flow runs."),
       })
-      .prefault({}),
+      .prefault({})
+      .describe("The optional IAM role flow-run tasks assume (guide steps 9-11)."),
     ecr: z
       .strictObject({
         enabled: z.boolean().default(true).describe("Create an ECR repository for flow images."),
-        repositoryName: id("ecrRepositoryName").optional().describe("Default: {pool}-flows."),
+        repositoryName: id("ecrRepositoryName")
+          .optional()
+          .describe("Name of the repository (the guide's <my-ecr-repo>). Default: {pool}-flows."),
       })
-      .prefault({}),
+      .prefault({})
+      .describe("ECR repository for flow images (the guide's \"deploy a flow\" section)."),
     logs: z
       .strictObject({
         groupName: id("logGroupName").optional().describe("Worker log group. Default: /ecs/prefect-worker/{pool}."),
@@ -220,9 +245,11 @@ export const CONFIG_SCHEMA = z
           .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), {
             message: `must be one of ${LOG_RETENTION_DAYS.join(", ")}`,
           })
-          .default(30),
+          .default(30)
+          .describe("Days CloudWatch Logs keeps the worker's log events."),
       })
-      .prefault({}),
+      .prefault({})
+      .describe("CloudWatch log group of the worker container (the guide has none)."),
     tags: z
       .record(z.string().min(1).max(128), z.string().max(256))
       .default({})

@@ -44,8 +44,10 @@ export class WorkerAwsStack extends TerraformStack {
 
   private addOutputs(): void {
     const w = this.worker;
-    const output = (name: string, value: unknown, description: string) =>
-      new TerraformOutput(this, name, { value, description });
+    // Outputs of optional parts exist only when the part does (cdktf cannot write a null output).
+    const output = (name: string, value: unknown, description: string) => {
+      if (value !== undefined) new TerraformOutput(this, name, { value, description });
+    };
     output("work_pool_name", w.config.workPoolName, "Prefect work pool the worker polls.");
     output("region", this.variables.settings.region, "AWS region.");
     output("cluster_arn", w.cluster.arn, "ECS cluster ARN (work pool variable `cluster`).");
@@ -57,29 +59,29 @@ export class WorkerAwsStack extends TerraformStack {
     output("worker_task_role_arn", w.workerTaskRole.role.arn, "Task role of the worker container.");
     output(
       "flow_run_task_role_arn",
-      w.flowRunTaskRole ? w.flowRunTaskRole.role.arn : null,
-      "Task role of flow runs (work pool variable `task_role_arn`); null when disabled.",
+      w.flowRunTaskRole?.role.arn,
+      "Task role of flow runs (work pool variable `task_role_arn`).",
     );
     output("events_queue_name", w.eventsQueue.queue.name, "SQS queue of ECS task events.");
     output("events_queue_url", w.eventsQueue.queue.url, "URL of the events queue.");
     output("events_queue_arn", w.eventsQueue.queue.arn, "ARN of the events queue.");
     output("events_dead_letter_queue_arn", w.eventsQueue.deadLetterQueue.arn, "ARN of the dead-letter queue.");
-    output("secret_arn", w.apiSecret ? w.apiSecret.arn : null, "ARN of the Prefect credential secret; null without auth.");
+    output("secret_arn", w.apiSecret?.arn, "ARN of the Prefect credential secret.");
     output(
       "secret_environment_name",
-      w.apiSecret ? w.apiSecret.environmentName : null,
-      "PREFECT_API_KEY or PREFECT_API_AUTH_STRING; null without auth.",
+      w.apiSecret?.environmentName,
+      "Environment variable the secret feeds: PREFECT_API_KEY or PREFECT_API_AUTH_STRING.",
     );
     output(
       "ecr_repository_url",
-      w.flowImageRepository ? w.flowImageRepository.repositoryUrl : null,
-      "ECR repository for flow images; null when disabled.",
+      w.flowImageRepository?.repositoryUrl,
+      "ECR repository for flow images.",
     );
     output("log_group_name", w.service.logGroup.name, "CloudWatch log group of the worker.");
     output("worker_service_name", w.service.service.name, "ECS service of the worker.");
     output(
       "prefect_yaml",
-      w.prefectYaml ?? null,
+      w.prefectYaml,
       "prefect.yaml for the guide's deployment: terraform output -raw prefect_yaml > prefect.yaml",
     );
   }

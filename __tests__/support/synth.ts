@@ -1,0 +1,65 @@
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { buildApp } from "../../src/app";
+import { resolveConfig, ResolvedConfig } from "../../src/config/resolve";
+import { PrefectEcsWorkerConfigInput } from "../../src/config/schema";
+import { awsStackName } from "../../src/stacks/worker-aws-stack";
+
+/** A synthesized Terraform JSON document (cdk.tf.json). */
+export interface TerraformJson {
+  readonly data?: Record<string, Record<string, Record<string, unknown>>>;
+  readonly resource: Record<string, Record<string, Record<string, unknown>>>;
+  readonly variable: Record<string, Record<string, unknown>>;
+  readonly output: Record<string, { value: unknown; description?: string }>;
+  readonly provider: Record<string, Record<string, unknown>[]>;
+  readonly terraform: Record<string, unknown>;
+}
+
+export interface Synthesized {
+  readonly config: ResolvedConfig;
+  /** The cdktf output folder. */
+  readonly outdir: string;
+  /** The AWS stack's folder, where Terraform runs. */
+  readonly stackDir: string;
+  readonly json: TerraformJson;
+}
+
+/** Synthesizes the app for a configuration into a fresh temporary folder. */
+export function synthesize(input: PrefectEcsWorkerConfigInput = {}): Synthesized {
+  const config = resolveConfig(input);
+  const outdir = mkdtempSync(join(tmpdir(), "prefect-ecs-synth-"));
+  buildApp(config, outdir).app.synth();
+  const stackDir = join(outdir, "stacks", awsStackName(config));
+  const json = JSON.parse(readFileSync(join(stackDir, "cdk.tf.json"), "utf8")) as TerraformJson;
+  return { config, outdir, stackDir, json };
+}
+
+/** The body of resource `type.name`; fails loudly when absent. */
+export function resourceOf(json: TerraformJson, type: string, name: string): Record<string, unknown> {
+  const body = json.resource[type]?.[name];
+  if (!body) throw new Error(`no resource ${type}.${name}; have: ${resourceAddresses(json).join(", ")}`);
+  return body;
+}
+
+export function dataOf(json: TerraformJson, type: string, name: string): Record<string, unknown> {
+  const body = json.data?.[type]?.[name];
+  if (!body) throw new Error(`no data source data.${type}.${name}`);
+  return body;
+}
+
+export function resourceAddresses(json: TerraformJson): string[] {
+  return Object.entries(json.resource)
+    .flatMap(([type, byName]) => Object.keys(byName).map((name) => `${type}.${name}`))
+    .sort();
+}
+
+export function dataAddresses(json: TerraformJson): string[] {
+  return Object.entries(json.data ?? {})
+    .flatMap(([type, byName]) => Object.keys(byName).map((name) => `data.${type}.${name}`))
+    .sort();
+}
+
+/** Cloud URL used wherever a valid one is needed. */
+export const CLOUD_API_URL =
+  "https://api.prefect.cloud/api/accounts/0b6c1a52-7d5e-4c5f-9a0e-1f2d3c4b5a69/workspaces/9f8e7d6c-5b4a-4321-8fed-cba987654321";
