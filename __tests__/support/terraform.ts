@@ -3,13 +3,47 @@
  * filesystem mirror, offline. Where to find them comes from the environment:
  *   TERRAFORM_BIN       the terraform binary (default: `terraform` on PATH)
  *   TF_PROVIDER_MIRROR  a filesystem mirror in registry layout holding hashicorp/aws 5.100.0
+ *                       (default: searched for below the usual install roots)
  * Without them the Terraform gates skip with a loud reason, except under
  * CI=true, where they fail.
  */
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
+
+/** The provider version @cdktf/provider-aws 20.1.0 pins. */
+export const AWS_PROVIDER_VERSION = "5.100.0";
+const MIRROR_SEARCH_ROOTS = ["/opt", "/usr/local/share", "/usr/share", "/usr/local/lib", "/var/lib", homedir()];
+
+/** A folder below the roots whose registry layout holds the AWS provider we pin. */
+export function findProviderMirror(roots = MIRROR_SEARCH_ROOTS, depth = 3): string | undefined {
+  const holdsProvider = (dir: string) =>
+    existsSync(join(dir, "registry.terraform.io", "hashicorp", "aws", AWS_PROVIDER_VERSION));
+  const search = (dir: string, level: number): string | undefined => {
+    if (holdsProvider(dir)) return dir;
+    if (level === 0) return undefined;
+    let entries: string[];
+    try {
+      entries = readdirSync(dir, { withFileTypes: true })
+        .filter((entry) => entry.isDirectory() && !entry.name.startsWith(".") && entry.name !== "node_modules")
+        .map((entry) => entry.name)
+        .sort();
+    } catch {
+      return undefined;
+    }
+    for (const name of entries) {
+      const found = search(join(dir, name), level - 1);
+      if (found) return found;
+    }
+    return undefined;
+  };
+  for (const root of roots) {
+    const found = search(root, depth);
+    if (found) return found;
+  }
+  return undefined;
+}
 
 export interface TerraformResult {
   readonly status: number;
@@ -29,11 +63,13 @@ function findToolchain(): Toolchain | string {
   if (toolchain !== undefined) return toolchain;
   const bin = process.env.TERRAFORM_BIN || "terraform";
   const version = spawnSync(bin, ["version"], { encoding: "utf8" });
-  const mirror = process.env.TF_PROVIDER_MIRROR;
+  const mirror = process.env.TF_PROVIDER_MIRROR || findProviderMirror();
   if (version.status !== 0) {
     toolchain = `no Terraform binary (${bin}): set TERRAFORM_BIN or put terraform on PATH`;
-  } else if (!mirror || !existsSync(join(mirror, "registry.terraform.io", "hashicorp", "aws"))) {
-    toolchain = `TF_PROVIDER_MIRROR (${mirror ?? "unset"}) is not a filesystem mirror holding registry.terraform.io/hashicorp/aws`;
+  } else if (!mirror || !existsSync(join(mirror, "registry.terraform.io", "hashicorp", "aws", AWS_PROVIDER_VERSION))) {
+    toolchain =
+      `no filesystem mirror of hashicorp/aws ${AWS_PROVIDER_VERSION} found (TF_PROVIDER_MIRROR=${mirror ?? "unset"}): ` +
+      "set TF_PROVIDER_MIRROR to a folder holding registry.terraform.io/hashicorp/aws/" + AWS_PROVIDER_VERSION;
   } else {
     const home = mkdtempSync(join(tmpdir(), "prefect-ecs-tf-"));
     const cache = join(tmpdir(), "prefect-ecs-tf-plugin-cache");
