@@ -94,11 +94,12 @@ const MATRIX: MatrixCase[] = [
     ],
   },
   {
-    name: "self-hosted without auth, no flow-run role, no ECR",
+    name: "self-hosted without auth, no flow-run role, no ECR, quotes and backslashes in user strings",
     config: {
       prefect: { server: "self-hosted", apiUrl: "http://10.0.0.10:4200/api", auth: "none" },
       cluster: { name: "prefect" },
       network: EXPLICIT_NETWORK,
+      worker: { environment: { GREETING: 'say "hi" from C:\\dir' }, workQueues: ["urgent\\eu"] },
       flowRunTaskRole: { enabled: false },
       ecr: { enabled: false },
     },

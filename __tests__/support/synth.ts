@@ -9,6 +9,7 @@ import { awsStackName } from "../../src/stacks/worker-aws-stack";
 /** A synthesized Terraform JSON document (cdk.tf.json). */
 export interface TerraformJson {
   readonly data?: Record<string, Record<string, Record<string, unknown>>>;
+  readonly locals?: Record<string, unknown>;
   readonly resource: Record<string, Record<string, Record<string, unknown>>>;
   readonly variable: Record<string, Record<string, unknown>>;
   readonly output: Record<string, { value: unknown; description?: string }>;

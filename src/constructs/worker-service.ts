@@ -1,7 +1,7 @@
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import { EcsService } from "@cdktf/provider-aws/lib/ecs-service";
 import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
-import { Fn, IResolvable, ITerraformDependable, Token } from "cdktf";
+import { Fn, IResolvable, ITerraformDependable, TerraformLocal, Token } from "cdktf";
 import { Construct } from "constructs";
 
 export interface WorkerServiceProps {
@@ -41,6 +41,8 @@ export interface WorkerServiceProps {
 /** Steps 18-19 plus the log group the guide's troubleshooting section sends users to. */
 export class WorkerService extends Construct {
   public readonly logGroup: CloudwatchLogGroup;
+  /** The worker container definition, as a Terraform local (`local.worker_container`). */
+  public readonly container: TerraformLocal;
   public readonly taskDefinition: EcsTaskDefinition;
   public readonly service: EcsService;
 
@@ -79,6 +81,10 @@ export class WorkerService extends Construct {
         },
       },
     };
+    // A local is written as plain JSON, so user strings (environment values, queue names) keep their quotes
+    // and backslashes; inside an HCL jsonencode() expression cdktf would not escape them.
+    this.container = new TerraformLocal(this, "container", container);
+    this.container.overrideLogicalId("worker_container");
     this.taskDefinition = new EcsTaskDefinition(this, "task", {
       family: props.family,
       networkMode: "awsvpc",
@@ -87,7 +93,7 @@ export class WorkerService extends Construct {
       memory: Token.asString(props.memory),
       executionRoleArn: props.executionRoleArn,
       taskRoleArn: props.taskRoleArn,
-      containerDefinitions: Fn.jsonencode([container]),
+      containerDefinitions: Fn.jsonencode([this.container.expression]),
     });
     this.taskDefinition.overrideLogicalId("worker");
 
