@@ -69,6 +69,15 @@ const SELF_HOSTED = { server: "self-hosted", apiUrl: SELF_HOSTED_URL } as const;
 const VPC = "vpc-0123456789abcdef0";
 const SUBNET = "subnet-0123abcd";
 const SG = "sg-0a1b2c3d4e5f60718";
+const TAG_CHARACTERS = "letters, digits, spaces and _ . : / = + - @";
+/** `count` distinct, valid tags. */
+const manyTags = (count: number) => Object.fromEntries(Array.from({ length: count }, (_, i) => [`tag${i}`, `value${i}`]));
+/** Every name derived from the pool set explicitly, so only the pool name itself is checked. */
+const EXPLICIT_DERIVED_NAMES = {
+  eventsQueue: { name: "my-pool-events", deadLetterQueueName: "my-pool-events-dlq", ruleName: "my-pool-task-state-changes" },
+  ecr: { repositoryName: "my-pool-flows" },
+  logs: { groupName: "/ecs/prefect-worker/my-pool" },
+} as const;
 const TOP_LEVEL_KEYS = [
   "$schema",
   "workPool",
@@ -159,6 +168,35 @@ describe("names derived from the work pool name", () => {
     expect(config.secret).toMatchObject({ store: "ssm", mode: "create", name: "/prefect/team-a/api/key" });
   });
 
+  test.each([
+    ["api-key", {}, "/prefect/My Pool/api/key"],
+    ["basic-auth", { prefect: SELF_HOSTED }, "/prefect/My Pool/api/auth-string"],
+  ])(
+    'GIVEN pool "My Pool", the SSM store and %s auth WHEN resolved THEN the default parameter name is reported as derived from workPool.name, suggesting secret.name',
+    (_auth, prefect, derivedName) => {
+      const problems = problemsOf({ workPool: { name: "My Pool" }, secret: { store: "ssm" }, ...EXPLICIT_DERIVED_NAMES, ...prefect });
+
+      expect(fieldsOf(problems)).toEqual(["secret.name"]);
+      expectProblem(problems, "secret.name", {
+        value: derivedName,
+        says: ["derived from workPool.name", "an SSM parameter name made of letters, digits, _ . -", "set secret.name explicitly"],
+      });
+    },
+  );
+
+  test('GIVEN pool "My Pool", the SSM store and an explicit secret.name WHEN resolved THEN the explicit name is used', () => {
+    const config = resolveConfig({ workPool: { name: "My Pool" }, secret: { store: "ssm", name: "/prefect/my-pool/api/key" }, ...EXPLICIT_DERIVED_NAMES });
+
+    expect(config.secret).toMatchObject({ store: "ssm", mode: "create", name: "/prefect/my-pool/api/key" });
+  });
+
+  test("GIVEN an explicit SSM secret.name that is not a parameter name WHEN resolved THEN secret.name is rejected without mentioning the pool", () => {
+    const problems = problemsOf({ secret: { store: "ssm", name: "/prefect/my pool" } });
+
+    expectProblem(problems, "secret.name", { value: "/prefect/my pool", says: ["an SSM parameter name"] });
+    expect(problemAt(problems, "secret.name").message).not.toContain("derived from workPool.name");
+  });
+
   test("GIVEN explicit names WHEN resolved THEN they win over the derived ones", () => {
     const config = resolveConfig({
       workPool: { name: "team-a" },
@@ -216,11 +254,39 @@ describe("work pool names", () => {
     },
   );
 
-  test('GIVEN a pool name containing ";" (allowed by Prefect) WHEN resolved THEN it is rejected because the derived AWS names would be invalid', () => {
+  test('GIVEN a pool name containing ";" (allowed by Prefect) WHEN resolved THEN workPool.name is rejected because it goes into the PrefectWorkPool tag', () => {
     const problems = problemsOf({ workPool: { name: "team;a" } });
 
+    // The names derived from an invalid pool name are not checked: one problem, at its cause.
+    expect(fieldsOf(problems)).toEqual(["workPool.name"]);
+    expectProblem(problems, "workPool.name", { value: "team;a", says: ["PrefectWorkPool tag", "at most 256", TAG_CHARACTERS] });
+  });
+
+  test('GIVEN a pool name containing "%" WHEN resolved THEN only Prefect\'s rule is reported, not the tag rule as well', () => {
+    const problems = problemsOf({ workPool: { name: "team%a" } });
+
+    expect(problems).toEqual([
+      { field: "workPool.name", value: "team%a", message: expect.stringContaining("must not contain / % & > or <") },
+    ]);
+  });
+
+  test("GIVEN a pool name of 257 characters WHEN resolved THEN workPool.name is rejected: tag values hold at most 256", () => {
+    const name = "a".repeat(257);
+
+    expectProblem(problemsOf({ workPool: { name } }), "workPool.name", { value: name, says: ["PrefectWorkPool tag", "at most 256"] });
+  });
+
+  test('GIVEN pool "team:a" (valid for Prefect and for tags) WHEN resolved THEN the derived AWS names are reported, not the pool name', () => {
+    const problems = problemsOf({ workPool: { name: "team:a" } });
+
     expect(fieldsOf(problems)).not.toContain("workPool.name");
-    expectProblem(problems, "eventsQueue.name", { value: "team;a-events", says: ["derived from workPool.name"] });
+    expectProblem(problems, "eventsQueue.name", { value: "team:a-events", says: ["derived from workPool.name"] });
+  });
+
+  test("GIVEN a pool name with non-ASCII letters, spaces and every tag punctuation but / WHEN resolved THEN it is accepted", () => {
+    const name = "Équipe Data_1.a:b=c+d-e@f";
+
+    expect(resolveConfig({ workPool: { name }, ...EXPLICIT_DERIVED_NAMES }).workPoolName).toBe(name);
   });
 
   test.each(["Prefect-pool", "prefect", "PREFECTPOOL", "prefect-ecs"])(
@@ -234,8 +300,15 @@ describe("work pool names", () => {
     expect(resolveConfig({ workPool: { name: "my-prefect-pool" } }).workPoolName).toBe("my-prefect-pool");
   });
 
-  test("GIVEN an empty pool name WHEN resolved THEN workPool.name must not be empty", () => {
-    expectProblem(problemsOf({ workPool: { name: "" } }), "workPool.name", { value: "", says: ["must not be empty"] });
+  test("GIVEN an empty pool name WHEN resolved THEN exactly one problem says workPool.name must not be empty", () => {
+    expect(problemsOf({ workPool: { name: "" } })).toEqual([{ field: "workPool.name", value: "", message: "must not be empty" }]);
+  });
+
+  test.each([" ", "   ", "\t", " \n "])("GIVEN the whitespace-only pool name %j WHEN resolved THEN exactly one problem says it must not be blank", (name) => {
+    const problems = problemsOf({ workPool: { name } });
+
+    expect(fieldsOf(problems)).toEqual(["workPool.name"]);
+    expectProblem(problems, "workPool.name", { value: name, says: ["must not be blank"] });
   });
 
   test('GIVEN pool "My Pool" (valid for Prefect) WHEN resolved THEN each derived AWS name is reported as derived from workPool.name', () => {
@@ -336,6 +409,64 @@ describe("ARNs and existing resources", () => {
 
     expect(secret).toMatchObject({ store: "ssm", mode: "existing", existingArn: arn });
     expect(secret?.existingParameterName).toBeUndefined();
+  });
+});
+
+// ---------------------------------------------------------------- ECR repository names
+
+describe("ECR repository names", () => {
+  test.each([
+    ["1 character", "a"],
+    ["257 characters", "a".repeat(257)],
+  ])("GIVEN a repository name of %s WHEN resolved THEN ecr.repositoryName must be 2 to 256 characters", (_label, repositoryName) => {
+    expectProblem(problemsOf({ ecr: { repositoryName } }), "ecr.repositoryName", {
+      value: repositoryName,
+      says: ["2 to 256 characters", "lowercase letters and digits"],
+    });
+  });
+
+  test.each([
+    ["2 characters", "ab"],
+    ["256 characters", "a".repeat(256)],
+  ])("GIVEN a repository name of %s WHEN resolved THEN it is accepted", (_label, repositoryName) => {
+    expect(resolveConfig({ ecr: { repositoryName } }).ecr).toEqual({ enabled: true, repositoryName });
+  });
+
+  test("GIVEN a 251-character pool name WHEN resolved THEN the derived repository name (257 characters) is reported as too long", () => {
+    const pool = "a".repeat(251);
+
+    expectProblem(problemsOf({ workPool: { name: pool } }), "ecr.repositoryName", {
+      value: `${pool}-flows`,
+      says: ["derived from workPool.name", "2 to 256 characters", "set ecr.repositoryName explicitly"],
+    });
+  });
+});
+
+// ---------------------------------------------------------------- IAM statements
+
+describe("flow-run policy statements", () => {
+  const statement = (resources: readonly string[]) => ({ flowRunTaskRole: { statements: [{ actions: ["s3:GetObject"], resources }] } });
+
+  test.each(["my-bucket", "s3:::my-bucket", "arn:aws:s3", "arn:aws:s3:::", "arn::s3:::my-bucket", "ARN:aws:s3:::my-bucket"])(
+    "GIVEN the resource %p WHEN resolved THEN it is rejected: each resource is \"*\" or an ARN with at least 6 parts",
+    (resource) => {
+      expectProblem(problemsOf(statement(["*", resource])), "flowRunTaskRole.statements[0].resources[1]", {
+        value: resource,
+        says: ['"*" or an ARN', "starting with arn:", "at least 6 colon-separated parts"],
+      });
+    },
+  );
+
+  test("GIVEN \"*\" and ARNs, with wildcards and empty region and account WHEN resolved THEN they are accepted", () => {
+    const resources = ["*", "arn:aws:s3:::my-bucket/*", "arn:aws:logs:*:*:*", "arn:aws:iam::123456789012:role/x", "arn:aws:sqs:us-east-1:123456789012:q:extra"];
+
+    const config = resolveConfig(statement(resources));
+
+    expect(config.flowRunTaskRole).toMatchObject({ enabled: true, statements: [{ effect: "Allow", actions: ["s3:GetObject"], resources }] });
+  });
+
+  test("GIVEN a statement without resources WHEN resolved THEN it must list at least one, \"*\" or an ARN", () => {
+    expectProblem(problemsOf(statement([])), "flowRunTaskRole.statements[0].resources", { value: [], says: ["at least one resource", '"*" or an ARN'] });
   });
 });
 
@@ -522,7 +653,77 @@ describe("Terraform template sequences", () => {
   });
 
   test("GIVEN a lone $ or % WHEN resolved THEN it is accepted", () => {
-    expect(() => resolveConfig({ tags: { cost: "$100", share: "50%" } })).not.toThrow();
+    expect(() => resolveConfig({ worker: { environment: { COST: "$100", SHARE: "50%" } } })).not.toThrow();
+  });
+});
+
+// ---------------------------------------------------------------- AWS tags
+
+describe("AWS tags (provider default_tags)", () => {
+  test.each(["aws:team", "AWS:team", "Aws:Team"])('GIVEN the tag key %p WHEN resolved THEN it is rejected: the "aws:" prefix is reserved in any case', (key) => {
+    const problems = problemsOf({ tags: { [key]: "data" } });
+
+    expect(fieldsOf(problems)).toEqual([`tags.${key}`]);
+    expectProblem(problems, `tags.${key}`, { value: key, says: ["key", 'must not start with "aws:"', "any case"] });
+  });
+
+  test('GIVEN a tag key containing "aws:" after its start WHEN resolved THEN it is accepted', () => {
+    expect(resolveConfig({ tags: { "team:aws:x": "data" } }).tags).toEqual({ "team:aws:x": "data" });
+  });
+
+  test.each([
+    ["#", "cost#center"],
+    ["$", "cost$"],
+    ["a quote", 'team"a'],
+    ["129 characters", "k".repeat(129)],
+  ])("GIVEN a tag key with %s WHEN resolved THEN the key is rejected with the characters and length AWS allows", (_label, key) => {
+    expectProblem(problemsOf({ tags: { [key]: "x" } }), `tags.${key}`, { value: key, says: ["key must be an AWS tag key", "1 to 128", TAG_CHARACTERS] });
+  });
+
+  test.each([
+    ["$", "$100"],
+    ["%", "50%"],
+    ["a comma", "a,b"],
+    ["257 characters", "v".repeat(257)],
+  ])("GIVEN a tag value with %s WHEN resolved THEN the value is rejected with the characters and length AWS allows", (_label, value) => {
+    expectProblem(problemsOf({ tags: { team: value } }), "tags.team", { value, says: ["AWS tag value", "at most 256", TAG_CHARACTERS] });
+  });
+
+  test("GIVEN tags with non-ASCII letters, spaces, every allowed punctuation, an empty value and 128/256-character limits WHEN resolved THEN they are kept", () => {
+    const tags = {
+      Équipe: "Müller 東京",
+      "a_b.c:d/e=f+g-h@i": "x y_z.1:2/3=4+5-6@7",
+      empty: "",
+      ["k".repeat(128)]: "v".repeat(256),
+    };
+
+    expect(resolveConfig({ tags }).tags).toEqual(tags);
+  });
+
+  test("GIVEN 48 tags WHEN resolved THEN they are accepted (with the stack's 2 tags, AWS's limit of 50)", () => {
+    expect(Object.keys(resolveConfig({ tags: manyTags(48) }).tags)).toHaveLength(48);
+  });
+
+  test("GIVEN 49 tags WHEN resolved THEN tags is rejected: at most 48, as AWS allows 50 and the stack adds 2", () => {
+    const tags = manyTags(49);
+
+    expectProblem(problemsOf({ tags }), "tags", {
+      value: tags,
+      says: ["has 49 tags", "at most 48", "50 tags per resource", "PrefectWorkPool and ManagedBy"],
+    });
+  });
+
+  test('GIVEN 49 tags, one of them with an "aws:" key WHEN resolved THEN both the count and the key are reported', () => {
+    const problems = problemsOf({ tags: { ...manyTags(48), "aws:x": "y" } });
+
+    expect(fieldsOf(problems).sort()).toEqual(["tags", "tags.aws:x"]);
+  });
+
+  test.each(["PrefectWorkPool", "ManagedBy"])("GIVEN the tag %s WHEN resolved THEN it is rejected: the stack sets it itself", (key) => {
+    const problems = problemsOf({ tags: { [key]: "mine" } });
+
+    expect(fieldsOf(problems)).toEqual([`tags.${key}`]);
+    expectProblem(problems, `tags.${key}`, { value: "mine", says: ["set by the stack", "remove it"] });
   });
 });
 
@@ -642,6 +843,76 @@ describe("reporting", () => {
     });
 
     expect(fieldsOf(problems).sort()).toEqual(["cluster.name", "ecr.repositoryName", "worker.environment.PREFECT_API_URL"]);
+  });
+
+  test("GIVEN a malformed field and two cross-field problems WHEN resolved THEN all three are reported in one error", () => {
+    const problems = problemsOf({ aws: { region: "us-east" }, cluster: { name: "a", existing: "b" }, worker: { cpu: 512, memory: 512 } });
+
+    expect(fieldsOf(problems)).toEqual(["aws.region", "cluster.name", "worker.memory"]);
+    expectProblem(problems, "aws.region", { value: "us-east", says: ["AWS region such as us-east-1"] });
+    expectProblem(problems, "cluster.name", { value: "a", says: ["contradicts cluster.existing"] });
+    expectProblem(problems, "worker.memory", { value: 512, says: ["1024, 2048, 3072, 4096"] });
+  });
+
+  test("GIVEN a section of the wrong type and a contradiction elsewhere WHEN resolved THEN both are reported", () => {
+    const problems = problemsOf({ network: "default", ecr: { enabled: false, repositoryName: "flows" } });
+
+    expect(fieldsOf(problems)).toEqual(["network", "ecr.repositoryName"]);
+    expectProblem(problems, "ecr.repositoryName", { value: "flows", says: ["contradicts ecr.enabled false"] });
+  });
+
+  test("GIVEN a plaintext secret and a Fargate size mismatch WHEN resolved THEN both are reported, without the secret", () => {
+    const error = errorOf({ prefect: { apiKey: FAKE_PREFECT_KEY }, worker: { cpu: 512, memory: 512 } });
+
+    expect(fieldsOf(error.problems)).toEqual(["prefect.apiKey", "worker.memory"]);
+    expect(error.message).not.toContain(FAKE_PREFECT_KEY);
+  });
+
+  test("GIVEN a plaintext secret in the secret section and prefect.auth none WHEN resolved THEN the contradiction shows the section masked", () => {
+    const secretValue = "hunter2-literal";
+    const error = errorOf({ prefect: { ...SELF_HOSTED, auth: "none" }, secret: { value: secretValue } });
+
+    expect(fieldsOf(error.problems)).toEqual(["secret.value", "secret"]);
+    expectProblem(error.problems, "secret", { value: { value: "***" }, says: ['prefect.auth "none"'] });
+    expect(error.message).not.toContain(secretValue);
+    expect(JSON.stringify(error.problems)).not.toContain(secretValue);
+  });
+
+  test("GIVEN a Prefect key as a reserved environment variable and another mistake WHEN resolved THEN it is reported once, as a secret, masked", () => {
+    const error = errorOf({ aws: { region: "us-east" }, worker: { environment: { PREFECT_API_URL: FAKE_PREFECT_KEY } } });
+
+    expect(fieldsOf(error.problems).sort()).toEqual(["aws.region", "worker.environment.PREFECT_API_URL"]);
+    expectProblem(error.problems, "worker.environment.PREFECT_API_URL", { says: ["plaintext secret"] });
+    expect(JSON.stringify(error.problems)).not.toContain(FAKE_PREFECT_KEY);
+  });
+
+  test.each([
+    ["a malformed vpcId (subnets would 'need vpcId')", { network: { vpcId: "vpc-ZZ", subnetIds: [SUBNET], securityGroupIds: [SG] } }, ["network.vpcId"]],
+    ["a malformed subnet (subnets would be 'required')", { network: { vpcId: VPC, subnetIds: ["subnt-1"], securityGroupIds: [SG] } }, ["network.subnetIds[0]"]],
+    ['an unknown prefect.server (auth would contradict "cloud")', { prefect: { server: "Cloud", auth: "basic-auth" } }, ["prefect.server"]],
+    ["an invalid worker.cpu (memory would not fit 512)", { worker: { cpu: 300, memory: 512 } }, ["worker.cpu"]],
+    ["an invalid worker.memory (the default would not fit)", { worker: { cpu: 4096, memory: "8GB" } }, ["worker.memory"]],
+    [
+      "an invalid executionRoleName (its default would clash)",
+      { roles: { executionRoleName: "bad role!", workerTaskRoleName: "ecsTaskExecutionRole" } },
+      ["roles.executionRoleName"],
+    ],
+    ['an unknown secret.store (the SSM name would not be a "secretsmanager" ARN)', { secret: { store: "param", existing: "/prefect/prod/api/key" } }, ["secret.store"]],
+    [
+      "an invalid deadLetterQueueName (its derived default would equal the queue name)",
+      { workPool: { name: "team-a" }, eventsQueue: { name: "team-a-events-dlq", deadLetterQueueName: "bad name!" } },
+      ["eventsQueue.deadLetterQueueName"],
+    ],
+    ["an invalid pool name (the derived names would be checked)", { workPool: { name: "My/Pool" } }, ["workPool.name"]],
+  ])("GIVEN %s WHEN resolved THEN only that field is reported, not a check on its fallback", (_label, raw, fields) => {
+    expect(fieldsOf(problemsOf(raw))).toEqual(fields);
+  });
+
+  test("GIVEN an environment variable name that is not one WHEN resolved THEN the key is reported with what names may be", () => {
+    expectProblem(problemsOf({ worker: { environment: { "1BAD": "x" } } }), "worker.environment.1BAD", {
+      value: "1BAD",
+      says: ["key must be an environment variable name"],
+    });
   });
 
   test("GIVEN a plaintext secret and a malformed field WHEN resolved THEN both are reported", () => {

@@ -2,7 +2,7 @@
  * Formats of AWS identifiers, written once and used twice: by the synth-time
  * configuration validator and by the Terraform variable validation blocks.
  * Every pattern is a plain RE2-compatible expression so Terraform's `regex`
- * accepts it too.
+ * accepts it too; JavaScript compiles them with the `u` flag (for `\p{L}`).
  */
 
 const PARTITION = "aws(-cn|-us-gov|-iso|-iso-[a-z])?";
@@ -10,15 +10,25 @@ const REGION = "[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-[0-9]";
 const ACCOUNT = "[0-9]{12}";
 
 export interface IdFormat {
-  /** Anchored pattern, valid in JavaScript and in Terraform (RE2). */
+  /** Anchored pattern, valid in JavaScript (with the `u` flag) and in Terraform (RE2). */
   readonly pattern: string;
   /** What is allowed, in words, for error messages. */
   readonly allowed: string;
+  /**
+   * Length bounds checked besides the pattern, where the pattern cannot say them
+   * (RE2 has no lookahead). A Terraform validation of such a format needs a length() check too.
+   */
+  readonly minLength?: number;
+  readonly maxLength?: number;
 }
 
-function format(pattern: string, allowed: string): IdFormat {
-  return { pattern: `^${pattern}$`, allowed };
+function format(pattern: string, allowed: string, length?: { min: number; max: number }): IdFormat {
+  return length ? { pattern: `^${pattern}$`, allowed, minLength: length.min, maxLength: length.max } : { pattern: `^${pattern}$`, allowed };
 }
+
+/** Characters AWS allows in tag keys and values: letters, digits, spaces and _ . : / = + - @ (any script). */
+const TAG_CHARACTERS = "[\\p{L}\\p{Z}\\p{N}_.:/=+@-]";
+const TAG_CHARACTERS_IN_WORDS = "letters, digits, spaces and _ . : / = + - @";
 
 export const AWS_FORMATS = {
   region: format(REGION, "an AWS region such as us-east-1 or eu-west-2"),
@@ -56,7 +66,8 @@ export const AWS_FORMATS = {
   eventRuleName: format("[A-Za-z0-9._-]{1,64}", "1 to 64 letters, digits, dots, hyphens and underscores"),
   ecrRepositoryName: format(
     "[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*",
-    "lowercase letters and digits, separated by single . _ - or /, at most 256 characters",
+    "lowercase letters and digits, separated by single . _ - or /",
+    { min: 2, max: 256 },
   ),
   logGroupName: format("[A-Za-z0-9_/.#-]{1,512}", "1 to 512 letters, digits and _ / . # -"),
   ecsName: format("[A-Za-z0-9_-]{1,255}", "1 to 255 letters, digits, hyphens and underscores"),
@@ -65,6 +76,16 @@ export const AWS_FORMATS = {
     "an image repository without tag or digest, such as prefecthq/prefect-aws or 123456789012.dkr.ecr.us-east-1.amazonaws.com/prefect",
   ),
   imageTag: format("[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}", "an image tag: up to 128 letters, digits, _ . - (not starting with . or -)"),
+  iamResource: format(
+    "(\\*|arn:[^:]+:[^:]+:[^:]*:[^:]*:.+)",
+    '"*" or an ARN: starting with arn: and having at least 6 colon-separated parts, ' +
+      "arn:<partition>:<service>:<region>:<account>:<resource> (for example arn:aws:s3:::my-bucket/*)",
+  ),
+  tagKey: format(
+    `${TAG_CHARACTERS}{1,128}`,
+    `an AWS tag key: 1 to 128 ${TAG_CHARACTERS_IN_WORDS}, not starting with aws: (in any case)`,
+  ),
+  tagValue: format(`${TAG_CHARACTERS}{0,256}`, `an AWS tag value: at most 256 ${TAG_CHARACTERS_IN_WORDS}`),
   iamAction: format("[a-z0-9-]+:[A-Za-z0-9*]+", "an IAM action such as s3:GetObject (service prefix, colon, action name)"),
   prefectCloudWorkspaceUrl: format(
     "https://api\\.prefect\\.cloud/api/accounts/[0-9a-f-]{36}/workspaces/[0-9a-f-]{36}",
@@ -79,8 +100,37 @@ export const AWS_FORMATS = {
 export type AwsFormatName = keyof typeof AWS_FORMATS;
 
 export function matches(formatName: AwsFormatName, value: string): boolean {
-  return new RegExp(AWS_FORMATS[formatName].pattern).test(value);
+  const { minLength, maxLength } = AWS_FORMATS[formatName] as IdFormat;
+  if (minLength !== undefined && value.length < minLength) return false;
+  if (maxLength !== undefined && value.length > maxLength) return false;
+  return formatRegExp(formatName).test(value);
 }
+
+/** What a format allows, in words, its length bounds included: for messages. */
+export function describeFormat(formatName: AwsFormatName): string {
+  const { allowed, minLength, maxLength } = AWS_FORMATS[formatName] as IdFormat;
+  if (minLength === undefined && maxLength === undefined) return allowed;
+  const length =
+    minLength !== undefined && maxLength !== undefined
+      ? `${minLength} to ${maxLength} characters`
+      : minLength !== undefined
+        ? `at least ${minLength} characters`
+        : `at most ${maxLength} characters`;
+  return `${length}: ${allowed}`;
+}
+
+/** The JavaScript RegExp of a format's pattern. */
+export function formatRegExp(formatName: AwsFormatName): RegExp {
+  return new RegExp(AWS_FORMATS[formatName].pattern, "u");
+}
+
+/** AWS reserves tag keys starting with aws: (any case); users cannot set them. */
+export function isReservedTagKey(key: string): boolean {
+  return key.toLowerCase().startsWith("aws:");
+}
+
+/** Tags a resource may carry in AWS. */
+export const AWS_MAX_TAGS_PER_RESOURCE = 50;
 
 /**
  * Valid Fargate task sizes: CPU units → allowed memory in MiB.

@@ -4,9 +4,9 @@
  * lists every problem with its field, value and what is allowed.
  */
 import { z } from "zod";
-import { AWS_FORMATS, AwsFormatName, describeFargateMemory, FARGATE_MEMORY_BY_CPU, matches } from "./aws-formats";
+import { AWS_FORMATS, AwsFormatName, describeFargateMemory, describeFormat, FARGATE_MEMORY_BY_CPU, matches } from "./aws-formats";
 import { ConfigError, ConfigProblem, fieldPath } from "./errors";
-import { CONFIG_SCHEMA, ParsedConfig, PolicyStatementConfig } from "./schema";
+import { CONFIG_SCHEMA, ParsedConfig, PolicyStatementConfig, STACK_TAG_KEYS } from "./schema";
 
 export type PrefectServer = "cloud" | "self-hosted";
 export type PrefectAuth = "api-key" | "basic-auth" | "none";
@@ -84,18 +84,81 @@ export function resolveConfig(raw: unknown, source?: string): ResolvedConfig {
   const shown = redact(input, new Map(plaintextSecrets.map((p) => [p.field, p.value])), []);
   const secretProblems = [...plaintextSecrets, ...findTemplateSequences(shown, [])];
   const parsed = CONFIG_SCHEMA.safeParse(input);
+  if (parsed.success && secretProblems.length === 0) {
+    const resolver = new Resolver(parsed.data, input as Record<string, unknown>, () => false);
+    const resolved = resolver.resolve();
+    if (resolver.problems.length > 0) throw new ConfigError(resolver.problems, source);
+    return resolved;
+  }
   const secretFields = new Set(secretProblems.map((p) => p.field));
   // A flagged secret is reported once, and its value is never echoed back.
-  const problems = parsed.success
+  const schemaProblems = parsed.success
     ? []
     : parsed.error.issues.flatMap((issue) => describeIssue(issue, shown)).filter((p) => !secretFields.has(p.field));
-  if (secretProblems.length > 0 || !parsed.success) {
-    throw new ConfigError([...secretProblems, ...problems], source);
+  // The cross-field checks too, so one run reports every problem.
+  const reported = [...secretProblems, ...schemaProblems];
+  throw new ConfigError([...reported, ...crossFieldProblems(shown, reported)], source);
+}
+
+/**
+ * The cross-field problems of a configuration that has schema problems or flagged secrets, so
+ * they are reported together. The checks run on a best-effort parse of the masked copy (so no
+ * secret is echoed): every invalid field is dropped, which falls back to its default, and the
+ * checks that depend on a dropped field are skipped, so a fallback never causes a problem.
+ */
+function crossFieldProblems(shown: unknown, reported: readonly ConfigProblem[]): ConfigProblem[] {
+  const parse = bestEffortParse(shown);
+  if (!parse) return [];
+  const invalid = (field: string) => parse.dropped.some((dropped) => isWithin(field, dropped));
+  // Sections are echoed as the user wrote them (masked), not as pruned for the parse.
+  const resolver = new Resolver(parse.data, shown as Record<string, unknown>, invalid);
+  resolver.resolve();
+  const reportedFields = new Set(reported.map((p) => p.field));
+  // One problem per field: what the schema (or the secret check) said about a field comes first.
+  return resolver.problems.filter((p) => !reportedFields.has(p.field) && !invalid(p.field));
+}
+
+/** Whether `field` is `ancestor` or lies inside it ("" is the root). */
+function isWithin(field: string, ancestor: string): boolean {
+  return ancestor === "" || field === ancestor || field.startsWith(`${ancestor}.`) || field.startsWith(`${ancestor}[`);
+}
+
+/**
+ * Parses `input` after dropping every field the schema rejects, so the schema defaults take their
+ * place. A field inside a list drops the whole list (removing one item would shift the others).
+ * Returns the parsed configuration and the dropped fields, or undefined if dropping fields did not help.
+ */
+function bestEffortParse(input: unknown): { data: ParsedConfig; dropped: string[] } | undefined {
+  // A deep copy (redact with nothing to mask copies every object and list): problems
+  // already reported hold parts of `input`, which must stay as the user wrote them.
+  let current: unknown = redact(input, new Map(), []);
+  const dropped: string[] = [];
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const parsed = CONFIG_SCHEMA.safeParse(current);
+    if (parsed.success) return { data: parsed.data, dropped };
+    for (const issue of parsed.error.issues) {
+      const paths = issue.code === "unrecognized_keys" ? issue.keys.map((key) => [...issue.path, key]) : [issue.path];
+      for (const path of paths) {
+        const firstIndex = path.findIndex((key) => typeof key !== "string");
+        const cut = firstIndex < 0 ? path : path.slice(0, firstIndex);
+        dropped.push(fieldPath(cut));
+        current = dropAt(current, cut);
+      }
+    }
   }
-  const resolver = new Resolver(parsed.data, input as Record<string, unknown>);
-  const resolved = resolver.resolve();
-  if (resolver.problems.length > 0) throw new ConfigError(resolver.problems, source);
-  return resolved;
+  return undefined;
+}
+
+/** `value` without the property at `path` (the root becomes {}); changes `value` in place. */
+function dropAt(value: unknown, path: readonly PropertyKey[]): unknown {
+  if (path.length === 0) return {};
+  let parent: unknown = value;
+  for (const key of path.slice(0, -1)) {
+    if (parent === null || typeof parent !== "object") return value;
+    parent = (parent as Record<PropertyKey, unknown>)[key];
+  }
+  if (parent !== null && typeof parent === "object") delete (parent as Record<PropertyKey, unknown>)[path[path.length - 1]];
+  return value;
 }
 
 function findPlaintextSecrets(value: unknown, path: PropertyKey[]): ConfigProblem[] {
@@ -149,6 +212,11 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): ConfigProblem[]
       message: `unknown key; allowed keys here: ${allowed.join(", ")}`,
     }));
   }
+  if (issue.code === "invalid_key") {
+    // A map key (tags, worker.environment) is wrong: show the key, and what keys may be.
+    const key = issue.path[issue.path.length - 1];
+    return issue.issues.map((inner) => ({ field: fieldPath(issue.path), value: key, message: `key ${inner.message}` }));
+  }
   return [{ field: fieldPath(issue.path) || "(root)", value: valueAt(input, issue.path), message: issue.message }];
 }
 
@@ -186,9 +254,16 @@ function allowedKeysAt(path: readonly PropertyKey[]): string[] {
 class Resolver {
   public readonly problems: ConfigProblem[] = [];
 
+  /**
+   * @param config the parsed configuration
+   * @param raw what the user wrote (for "was this section given" and for echoing sections)
+   * @param invalid whether a field was invalid and replaced by its default; checks that
+   *   depend on such a field are skipped, as the default is not what the user meant
+   */
   constructor(
     private readonly config: ParsedConfig,
     private readonly raw: Record<string, unknown>,
+    private readonly invalid: (field: string) => boolean,
   ) {}
 
   resolve(): ResolvedConfig {
@@ -220,7 +295,7 @@ class Resolver {
         groupName: this.derived("logs.groupName", c.logs.groupName, `/ecs/prefect-worker/${pool}`, "logGroupName"),
         retentionInDays: c.logs.retentionInDays,
       },
-      tags: c.tags,
+      tags: this.checkTags(),
     };
     this.checkDistinct(resolved);
     return resolved;
@@ -228,6 +303,11 @@ class Resolver {
 
   private problem(field: string, value: unknown, message: string): void {
     this.problems.push({ field, value, message });
+  }
+
+  /** Whether every field a check reads holds what the user wrote (none was invalid). */
+  private valid(...fields: string[]): boolean {
+    return !fields.some((field) => this.invalid(field));
   }
 
   private given(section: string, key?: string): boolean {
@@ -240,11 +320,11 @@ class Resolver {
   /** A name the user gave, or one derived from the pool name; either must fit AWS's rules. */
   private derived(field: string, explicit: string | undefined, fallback: string, formatName: AwsFormatName): string {
     if (explicit !== undefined) return explicit;
-    if (!matches(formatName, fallback)) {
+    if (this.valid(field, "workPool.name") && !matches(formatName, fallback)) {
       this.problem(
         field,
         fallback,
-        `derived from workPool.name, but must be ${AWS_FORMATS[formatName].allowed}; set ${field} explicitly`,
+        `derived from workPool.name, but must be ${describeFormat(formatName)}; set ${field} explicitly`,
       );
     }
     return fallback;
@@ -253,10 +333,10 @@ class Resolver {
   private resolvePrefect(): ResolvedConfig["prefect"] {
     const { server, apiUrl, auth: explicitAuth } = this.config.prefect;
     const auth: PrefectAuth = explicitAuth ?? (server === "cloud" ? "api-key" : "basic-auth");
-    if (server === "cloud" && auth !== "api-key") {
+    if (server === "cloud" && auth !== "api-key" && this.valid("prefect.server", "prefect.auth")) {
       this.problem("prefect.auth", auth, 'Prefect Cloud authenticates with an API key: use "api-key" or choose prefect.server "self-hosted"');
     }
-    if (apiUrl !== undefined) {
+    if (apiUrl !== undefined && this.valid("prefect.server")) {
       const formatName: AwsFormatName = server === "cloud" ? "prefectCloudWorkspaceUrl" : "selfHostedApiUrl";
       if (server === "self-hosted" && /^https:\/\/api\.prefect\.cloud\//.test(apiUrl)) {
         this.problem("prefect.apiUrl", apiUrl, 'is a Prefect Cloud URL but prefect.server is "self-hosted"; set prefect.server to "cloud"');
@@ -281,14 +361,15 @@ class Resolver {
     if (s.existing !== undefined) {
       if (s.name !== undefined) this.problem("secret.name", s.name, "contradicts secret.existing: name a secret to create, or reference an existing one, not both");
       if (s.valueSource !== undefined) this.problem("secret.valueSource", s.valueSource, "contradicts secret.existing: the value of an existing secret is managed where it was created");
+      const storeValid = this.valid("secret.store");
       if (s.store === "secretsmanager") {
-        if (!matches("secretsManagerSecretArn", s.existing)) {
+        if (storeValid && !matches("secretsManagerSecretArn", s.existing)) {
           this.problem("secret.existing", s.existing, `must be ${AWS_FORMATS.secretsManagerSecretArn.allowed}`);
         }
         return { ...common, mode: "existing", existingArn: s.existing, valueSource: "external" };
       }
       if (matches("ssmParameterArn", s.existing)) return { ...common, mode: "existing", existingArn: s.existing, valueSource: "external" };
-      if (!matches("ssmParameterName", s.existing)) {
+      if (storeValid && !matches("ssmParameterName", s.existing)) {
         this.problem("secret.existing", s.existing, `must be ${AWS_FORMATS.ssmParameterArn.allowed}, or ${AWS_FORMATS.ssmParameterName.allowed}`);
       }
       return { ...common, mode: "existing", existingParameterName: s.existing, valueSource: "external" };
@@ -301,16 +382,18 @@ class Resolver {
         'an SSM parameter cannot exist without a value: use "ephemeral-variable", or create the parameter yourself and reference it with secret.existing',
       );
     }
-    const defaultName =
-      s.store === "secretsmanager"
-        ? basic ? "PrefectECSWorkerAuthString" : "PrefectECSWorkerAPIKey"
-        : `/prefect/${this.config.workPool.name}/api/${basic ? "auth-string" : "key"}`;
-    const name = s.name ?? defaultName;
-    if (s.store === "secretsmanager" && !/^[A-Za-z0-9/_+=.@-]{1,512}$/.test(name)) {
-      this.problem("secret.name", name, "must be 1 to 512 letters, digits and / _ + = . @ -");
+    if (s.store === "ssm") {
+      // The default parameter name derives from the pool name, like the other derived names.
+      const fallback = `/prefect/${this.config.workPool.name}/api/${basic ? "auth-string" : "key"}`;
+      const name = this.derived("secret.name", s.name, fallback, "ssmParameterName");
+      if (s.name !== undefined && this.valid("secret.store") && !matches("ssmParameterName", s.name)) {
+        this.problem("secret.name", s.name, `must be ${AWS_FORMATS.ssmParameterName.allowed}`);
+      }
+      return { ...common, mode: "create", name, valueSource };
     }
-    if (s.store === "ssm" && !matches("ssmParameterName", name)) {
-      this.problem("secret.name", name, `must be ${AWS_FORMATS.ssmParameterName.allowed}`);
+    const name = s.name ?? (basic ? "PrefectECSWorkerAuthString" : "PrefectECSWorkerAPIKey");
+    if (this.valid("secret.store") && !/^[A-Za-z0-9/_+=.@-]{1,512}$/.test(name)) {
+      this.problem("secret.name", name, "must be 1 to 512 letters, digits and / _ + = . @ -");
     }
     return { ...common, mode: "create", name, valueSource };
   }
@@ -334,19 +417,20 @@ class Resolver {
   private resolveNetwork(): ResolvedNetwork {
     const { vpcId, subnetIds, securityGroupIds, assignPublicIp } = this.config.network;
     if (vpcId === undefined) {
+      if (!this.valid("network.vpcId")) return { mode: "default-vpc", assignPublicIp };
       if (subnetIds !== undefined) this.problem("network.subnetIds", subnetIds, "needs network.vpcId too (without vpcId the default VPC and all its subnets are used)");
       if (securityGroupIds !== undefined) this.problem("network.securityGroupIds", securityGroupIds, "needs network.vpcId too (without vpcId the default VPC's default group is used)");
       return { mode: "default-vpc", assignPublicIp };
     }
-    if (subnetIds === undefined) this.problem("network.subnetIds", undefined, "is required with network.vpcId: list the subnets of that VPC the worker runs in");
-    if (securityGroupIds === undefined) this.problem("network.securityGroupIds", undefined, "is required with network.vpcId: list the worker's security groups");
+    if (subnetIds === undefined && this.valid("network.subnetIds")) this.problem("network.subnetIds", undefined, "is required with network.vpcId: list the subnets of that VPC the worker runs in");
+    if (securityGroupIds === undefined && this.valid("network.securityGroupIds")) this.problem("network.securityGroupIds", undefined, "is required with network.vpcId: list the worker's security groups");
     return { mode: "explicit", vpcId, subnetIds: subnetIds ?? [], securityGroupIds: securityGroupIds ?? [], assignPublicIp };
   }
 
   private checkWorker(): ParsedConfig["worker"] {
     const w = this.config.worker;
     const allowedMemory = FARGATE_MEMORY_BY_CPU[w.cpu];
-    if (allowedMemory && !allowedMemory.includes(w.memory)) {
+    if (allowedMemory && !allowedMemory.includes(w.memory) && this.valid("worker.cpu", "worker.memory")) {
       this.problem("worker.memory", w.memory, `is not a valid Fargate size: ${describeFargateMemory(w.cpu)}`);
     }
     for (const name of Object.keys(w.environment)) {
@@ -355,6 +439,16 @@ class Resolver {
       }
     }
     return w;
+  }
+
+  private checkTags(): ParsedConfig["tags"] {
+    const tags = this.config.tags;
+    for (const key of STACK_TAG_KEYS) {
+      if (key in tags) {
+        this.problem(`tags.${key}`, tags[key], `is set by the stack itself on every resource (${STACK_TAG_KEYS.join(", ")}); remove it`);
+      }
+    }
+    return tags;
   }
 
   private resolveFlowRunTaskRole(): ResolvedConfig["flowRunTaskRole"] {
@@ -381,10 +475,14 @@ class Resolver {
     ];
     if (resolved.flowRunTaskRole.enabled) roles.push(["flowRunTaskRole.name", resolved.flowRunTaskRole.name]);
     roles.forEach(([field, name], i) => {
-      const clash = roles.slice(0, i).find(([, other]) => other === name);
+      if (!this.valid(field)) return;
+      const clash = roles.slice(0, i).find(([otherField, other]) => other === name && this.valid(otherField));
       if (clash) this.problem(field, name, `is also ${clash[0]}; each role needs its own name (execution role ≠ task role, CKV_AWS_249)`);
     });
-    if (resolved.eventsQueue.name === resolved.eventsQueue.deadLetterQueueName) {
+    if (
+      resolved.eventsQueue.name === resolved.eventsQueue.deadLetterQueueName &&
+      this.valid("eventsQueue.name", "eventsQueue.deadLetterQueueName", "workPool.name")
+    ) {
       this.problem("eventsQueue.deadLetterQueueName", resolved.eventsQueue.deadLetterQueueName, "must differ from eventsQueue.name");
     }
   }

@@ -4,21 +4,62 @@
  * completion (`schema/prefect-ecs-worker.schema.json`, generated from here).
  */
 import { z } from "zod";
-import { AWS_FORMATS, AwsFormatName, FARGATE_MEMORY_BY_CPU, LOG_RETENTION_DAYS } from "./aws-formats";
+import {
+  AWS_FORMATS,
+  AWS_MAX_TAGS_PER_RESOURCE,
+  AwsFormatName,
+  describeFormat,
+  FARGATE_MEMORY_BY_CPU,
+  formatRegExp,
+  IdFormat,
+  isReservedTagKey,
+  LOG_RETENTION_DAYS,
+  matches,
+} from "./aws-formats";
 
 function id(formatName: AwsFormatName) {
-  const { pattern, allowed } = AWS_FORMATS[formatName];
-  return z.string().regex(new RegExp(pattern), { message: `must be ${allowed}` });
+  const { minLength, maxLength } = AWS_FORMATS[formatName] as IdFormat;
+  const message = `must be ${describeFormat(formatName)}`;
+  let schema = z.string();
+  // Length first, aborting, so a value gets one message, not one per rule.
+  if (minLength !== undefined) schema = schema.min(minLength, { message, abort: true });
+  if (maxLength !== undefined) schema = schema.max(maxLength, { message, abort: true });
+  return schema.regex(formatRegExp(formatName), { message });
 }
+
+/** Tags the stack adds to every resource itself (provider default_tags, see worker-aws-stack.ts). */
+export const STACK_TAG_KEYS = ["PrefectWorkPool", "ManagedBy"] as const;
+/** User tags allowed: AWS's limit per resource, less the tags the stack adds. */
+export const MAX_USER_TAGS = AWS_MAX_TAGS_PER_RESOURCE - STACK_TAG_KEYS.length;
+
+/** Prefect work pool names match this. */
+const PREFECT_POOL_NAME = /^[^/%&><]+$/;
 
 const poolName = z
   .string()
-  .min(1, { message: "must not be empty" })
-  .regex(/^[^/%&><]+$/, { message: "must not contain / % & > or < (Prefect work pool names match ^[^/%&><]+$)" })
+  // Aborting: an empty or blank name gets exactly one message.
+  .min(1, { message: "must not be empty", abort: true })
+  .refine((name) => name.trim() !== "", { message: "must not be blank (only whitespace)", abort: true })
+  .regex(PREFECT_POOL_NAME, { message: "must not contain / % & > or < (Prefect work pool names match ^[^/%&><]+$)" })
+  // Checked only when Prefect's own rule holds, so a banned character is reported once.
+  .refine((name) => !PREFECT_POOL_NAME.test(name) || matches("tagValue", name), {
+    message: `goes into the PrefectWorkPool tag of every resource, so it must be ${AWS_FORMATS.tagValue.allowed}`,
+  })
   .refine((name) => !name.toLowerCase().startsWith("prefect"), {
     message: 'must not start with "prefect": Prefect reserves those names and answers 403',
   })
-  .describe("Name of the Prefect work pool the worker polls. AWS names derive from it (`{pool}-events`, ...).");
+  .describe(
+    "Name of the Prefect work pool the worker polls. AWS names derive from it (`{pool}-events`, ...), and it is " +
+      "the value of the PrefectWorkPool tag, so it may hold only letters, digits, spaces and _ . : = + - @ " +
+      "(at most 256).",
+  );
+
+const tagKey = id("tagKey").refine((key) => !isReservedTagKey(key), {
+  message: 'must not start with "aws:" (in any case): AWS reserves that prefix',
+});
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
 
 const policyStatement = z
   .strictObject({
@@ -33,9 +74,9 @@ const policyStatement = z
       .min(1, { message: "must list at least one action" })
       .describe("IAM actions, such as s3:GetObject."),
     resources: z
-      .array(z.string().min(1))
-      .min(1, { message: "must list at least one resource ARN" })
-      .describe("ARNs of the resources the actions apply to."),
+      .array(id("iamResource"))
+      .min(1, { message: 'must list at least one resource ("*" or an ARN)' })
+      .describe('ARNs of the resources the actions apply to, or "*".'),
     conditions: z
       .array(
         z.strictObject({
@@ -251,9 +292,20 @@ export const CONFIG_SCHEMA = z
       .prefault({})
       .describe("CloudWatch log group of the worker container (the guide has none)."),
     tags: z
-      .record(z.string().min(1).max(128), z.string().max(256))
+      .record(tagKey, id("tagValue"))
+      .refine((tags) => Object.keys(tags).length <= MAX_USER_TAGS, {
+        error: (issue) =>
+          `has ${Object.keys(issue.input as object).length} tags, but at most ${MAX_USER_TAGS} are allowed: AWS allows ` +
+          `${AWS_MAX_TAGS_PER_RESOURCE} tags per resource and the stack adds ${STACK_TAG_KEYS.join(" and ")}`,
+        // Counted even when a key or value is invalid, so every problem is reported at once.
+        when: (payload) => isPlainObject(payload.value),
+      })
       .default({})
-      .describe("Tags on every resource (provider default_tags)."),
+      .describe(
+        `Tags on every resource (provider default_tags). At most ${MAX_USER_TAGS}: AWS allows ` +
+          `${AWS_MAX_TAGS_PER_RESOURCE} per resource and the stack adds ${STACK_TAG_KEYS.join(" and ")} itself. ` +
+          'Keys must not start with "aws:" (any case).',
+      ),
   })
   .describe("Configuration of the Prefect ECS worker stacks.");
 
