@@ -44,6 +44,8 @@ const EVENTS = [
   "aws_cloudwatch_event_target.ecs_task_state_changes_to_queue",
 ];
 const SERVICE = ["aws_cloudwatch_log_group.worker", "aws_ecs_task_definition.worker", "aws_ecs_service.worker"];
+/** Created in every configuration. */
+const ALWAYS_CREATED = [...IAM_CORE, ...EVENTS, ...SERVICE];
 
 const MATRIX: MatrixCase[] = [
   {
@@ -51,9 +53,7 @@ const MATRIX: MatrixCase[] = [
     config: { prefect: { server: "cloud", apiUrl: CLOUD_API_URL } },
     vars: { ...DEFAULT_VPC_VARS, prefect_api_key: FAKE_API_KEY },
     expectedCreates: [
-      ...IAM_CORE,
-      ...EVENTS,
-      ...SERVICE,
+      ...ALWAYS_CREATED,
       "aws_ecs_cluster.cluster",
       "aws_secretsmanager_secret.prefect_api_secret",
       "aws_secretsmanager_secret_version.prefect_api_secret_value",
@@ -82,9 +82,7 @@ const MATRIX: MatrixCase[] = [
     },
     vars: { prefect_api_auth_string: "admin:not-a-real-password" },
     expectedCreates: [
-      ...IAM_CORE,
-      ...EVENTS,
-      ...SERVICE,
+      ...ALWAYS_CREATED,
       "aws_ssm_parameter.prefect_api_secret",
       "aws_iam_role_policy.execution_role_secret_policy",
       "aws_iam_role.flow_run_task_role",
@@ -104,7 +102,7 @@ const MATRIX: MatrixCase[] = [
       ecr: { enabled: false },
     },
     vars: {},
-    expectedCreates: [...IAM_CORE, ...EVENTS, ...SERVICE, "aws_ecs_cluster.cluster"],
+    expectedCreates: [...ALWAYS_CREATED, "aws_ecs_cluster.cluster"],
   },
   {
     name: "Prefect Cloud + existing Secrets Manager secret",
@@ -115,9 +113,7 @@ const MATRIX: MatrixCase[] = [
     },
     vars: {},
     expectedCreates: [
-      ...IAM_CORE,
-      ...EVENTS,
-      ...SERVICE,
+      ...ALWAYS_CREATED,
       "aws_ecs_cluster.cluster",
       "aws_iam_role_policy.execution_role_secret_policy",
       "aws_iam_role.flow_run_task_role",
@@ -129,9 +125,7 @@ const MATRIX: MatrixCase[] = [
     config: { prefect: { apiUrl: CLOUD_API_URL }, secret: { valueSource: "external" }, network: EXPLICIT_NETWORK },
     vars: {},
     expectedCreates: [
-      ...IAM_CORE,
-      ...EVENTS,
-      ...SERVICE,
+      ...ALWAYS_CREATED,
       "aws_ecs_cluster.cluster",
       "aws_secretsmanager_secret.prefect_api_secret",
       "aws_iam_role_policy.execution_role_secret_policy",
