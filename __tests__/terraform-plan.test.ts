@@ -216,6 +216,6 @@ describeWithTerraform("Terraform gate: variable validation", () => {
       ),
     ]);
     expect(result.status).not.toBe(0);
-    expect(result.stderr.replace(/\s*│\s*/g, " ")).toContain(message);
+    expect(result.stderr.replace(/[\s│]+/g, " ")).toContain(message);
   });
 });

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { dirname, resolve } from "node:path";
 import { ConfigError } from "./errors";
 import { resolveConfig, ResolvedConfig } from "./resolve";
 
@@ -14,7 +15,26 @@ export function loadConfig(path?: string): ResolvedConfig {
   } catch (error) {
     throw new ConfigError([{ field: "(file)", value: path, message: `cannot be read: ${(error as Error).message}` }]);
   }
-  return resolveConfig(parseConfigText(text, path), path);
+  return resolveConfig(withTemplateFile(parseConfigText(text, path), path), path);
+}
+
+/** Reads workPool.baseJobTemplateFile (relative to the configuration file) into workPool.baseJobTemplate. */
+function withTemplateFile(raw: unknown, configPath: string): unknown {
+  const workPool = (raw as { workPool?: Record<string, unknown> } | null)?.workPool;
+  const file = workPool?.baseJobTemplateFile;
+  if (typeof file !== "string" || workPool?.baseJobTemplate !== undefined) return raw;
+  const templatePath = resolve(dirname(configPath), file);
+  let text: string;
+  try {
+    text = readFileSync(templatePath, "utf8");
+  } catch (error) {
+    throw new ConfigError(
+      [{ field: "workPool.baseJobTemplateFile", value: file, message: `cannot be read: ${(error as Error).message}` }],
+      configPath,
+    );
+  }
+  const { baseJobTemplateFile: _file, ...rest } = workPool as Record<string, unknown>;
+  return { ...(raw as object), workPool: { ...rest, baseJobTemplate: parseConfigText(text, file) } };
 }
 
 export function parseConfigText(text: string, path: string): unknown {

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { AWS_FORMATS, AwsFormatName, describeFargateMemory, describeFormat, FARGATE_MEMORY_BY_CPU, matches } from "./aws-formats";
+import { BaseJobTemplate, validateBaseJobTemplate } from "../work-pool/base-job-template";
 import { ConfigError, ConfigProblem, fieldPath } from "./errors";
 import { CONFIG_SCHEMA, ParsedConfig, PolicyStatementConfig, STACK_TAG_KEYS } from "./schema";
 
@@ -43,8 +44,21 @@ export type ResolvedNetwork =
       readonly assignPublicIp: boolean;
     };
 
+export interface ResolvedWorkPool {
+  /** Whether the work-pool stack is synthesized. */
+  readonly manage: boolean;
+  readonly description?: string;
+  readonly concurrencyLimit?: number;
+  readonly paused: boolean;
+  /** A user-supplied base job template; undefined means the built-in prefect-aws 0.7.11 template. */
+  readonly baseJobTemplate?: BaseJobTemplate;
+  readonly csrf: boolean;
+  readonly deleteOnDestroy: boolean;
+}
+
 export interface ResolvedConfig {
   readonly workPoolName: string;
+  readonly workPool: ResolvedWorkPool;
   readonly region: string;
   readonly prefect: { readonly server: PrefectServer; readonly apiUrl?: string; readonly auth: PrefectAuth };
   /** Undefined when the server has no auth (no secret at all). */
@@ -66,6 +80,9 @@ export interface ResolvedConfig {
   readonly logs: { readonly groupName: string; readonly retentionInDays: number };
   readonly tags: Readonly<Record<string, string>>;
 }
+
+/** Work pool job variables whose defaults the work-pool stack sets from the AWS stack's outputs. */
+const POOL_DEFAULT_VARIABLES = ["cluster", "vpc_id", "execution_role_arn", "network_configuration"];
 
 /** Environment variables the stack sets itself; users may not override them. */
 const RESERVED_ENVIRONMENT = ["PREFECT_API_URL", "PREFECT_INTEGRATIONS_AWS_ECS_OBSERVER_SQS_QUEUE_NAME"];
@@ -272,6 +289,7 @@ class Resolver {
     const prefect = this.resolvePrefect();
     const resolved: ResolvedConfig = {
       workPoolName: pool,
+      workPool: this.resolveWorkPool(prefect.server),
       region: c.aws.region,
       prefect,
       secret: this.resolveSecret(prefect.auth),
@@ -412,6 +430,55 @@ class Resolver {
       this.problem("cluster.existing", existing, `must be a cluster name (${AWS_FORMATS.ecsClusterName.allowed}) or ${AWS_FORMATS.ecsClusterArn.allowed}`);
     }
     return { mode: "existing", name: existing };
+  }
+
+  private resolveWorkPool(server: PrefectServer): ResolvedWorkPool {
+    const w = this.config.workPool;
+    if (w.baseJobTemplateFile !== undefined) {
+      // loadConfig() reads the file at the app's edge and passes its content as baseJobTemplate.
+      this.problem(
+        "workPool.baseJobTemplateFile",
+        w.baseJobTemplateFile,
+        w.baseJobTemplate === undefined
+          ? "is read by loadConfig(); when building the configuration in code, pass the template as workPool.baseJobTemplate"
+          : "contradicts workPool.baseJobTemplate: give the template inline or as a file, not both",
+      );
+    }
+    if (w.csrf && server === "cloud" && this.valid("prefect.server")) {
+      this.problem("workPool.csrf", w.csrf, 'CSRF tokens are a self-hosted server setting; Prefect Cloud has none: remove it or set prefect.server "self-hosted"');
+    }
+    if (!w.manage) {
+      for (const key of ["description", "concurrencyLimit", "baseJobTemplate", "deleteOnDestroy", "csrf"] as const) {
+        if (this.given("workPool", key)) {
+          this.problem(`workPool.${key}`, w[key], "contradicts workPool.manage false: without the work-pool stack nothing applies it");
+        }
+      }
+    }
+    let baseJobTemplate: BaseJobTemplate | undefined;
+    if (w.baseJobTemplate !== undefined && this.valid("workPool.baseJobTemplate")) {
+      const problems = validateBaseJobTemplate(w.baseJobTemplate, "workPool.baseJobTemplate");
+      const declared = Object.keys((w.baseJobTemplate as { variables?: { properties?: object } }).variables?.properties ?? {});
+      const needed = [...POOL_DEFAULT_VARIABLES, ...(this.config.flowRunTaskRole.enabled ? ["task_role_arn"] : [])];
+      const missing = problems.length === 0 ? needed.filter((name) => !declared.includes(name)) : [];
+      if (missing.length > 0) {
+        problems.push({
+          field: "workPool.baseJobTemplate",
+          value: `variables: ${declared.join(", ")}`,
+          message: `must declare the variables the stack sets from AWS: ${missing.join(", ")} missing (an ECS template declares them)`,
+        });
+      }
+      problems.forEach((p) => this.problems.push(p));
+      if (problems.length === 0) baseJobTemplate = w.baseJobTemplate as unknown as BaseJobTemplate;
+    }
+    return {
+      manage: w.manage,
+      description: w.description,
+      concurrencyLimit: w.concurrencyLimit,
+      paused: w.paused,
+      baseJobTemplate,
+      csrf: w.csrf,
+      deleteOnDestroy: w.deleteOnDestroy,
+    };
   }
 
   private resolveNetwork(): ResolvedNetwork {

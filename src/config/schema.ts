@@ -94,7 +94,45 @@ export const CONFIG_SCHEMA = z
   .strictObject({
     $schema: z.string().optional().describe("Path or URL of this JSON Schema, for editors."),
     workPool: z
-      .strictObject({ name: poolName.default("my-ecs-pool") })
+      .strictObject({
+        name: poolName.default("my-ecs-pool"),
+        manage: z
+          .boolean()
+          .default(true)
+          .describe(
+            "Synthesize the work-pool stack, which creates or updates the pool through the Prefect API at apply time " +
+              "and sets its defaults (cluster, VPC, subnets, roles, secret) from the AWS stack.",
+          ),
+        description: z.string().max(5000).optional().describe("Description of the work pool, shown in the Prefect UI."),
+        concurrencyLimit: z
+          .number()
+          .int()
+          .min(0)
+          .optional()
+          .describe("Maximum number of concurrent flow runs in the pool. Default: unlimited."),
+        paused: z.boolean().default(false).describe("Create or keep the pool paused."),
+        baseJobTemplateFile: z
+          .string()
+          .min(1)
+          .optional()
+          .describe(
+            "Path (relative to the configuration file) of a base job template to use instead of the built-in one, " +
+              "e.g. exported with `prefect work-pool get-default-base-job-template --type ecs`. Its variables get the " +
+              "pool defaults from the AWS stack.",
+          ),
+        baseJobTemplate: z
+          .record(z.string(), z.unknown())
+          .optional()
+          .describe("A base job template given inline (instead of baseJobTemplateFile)."),
+        csrf: z
+          .boolean()
+          .default(false)
+          .describe("The self-hosted server enforces CSRF tokens (PREFECT_SERVER_API_CSRF_PROTECTION_ENABLED)."),
+        deleteOnDestroy: z
+          .boolean()
+          .default(false)
+          .describe("Delete the work pool from Prefect when the work-pool stack is destroyed."),
+      })
       .prefault({})
       .describe("The Prefect work pool."),
     aws: z

@@ -50,6 +50,7 @@ export class WorkerAwsStack extends TerraformStack {
     };
     output("work_pool_name", w.config.workPoolName, "Prefect work pool the worker polls.");
     output("region", this.variables.settings.region, "AWS region.");
+    output("prefect_api_url", this.variables.settings.prefectApiUrl, "PREFECT_API_URL of the worker; the work-pool stack calls this API.");
     output("cluster_arn", w.cluster.arn, "ECS cluster ARN (work pool variable `cluster`).");
     output("vpc_id", w.network.vpcId, "VPC ID (work pool variable `vpc_id`).");
     output("subnet_ids", w.network.subnetIds, "Subnet IDs of the worker (work pool `network_configuration.subnets`).");

@@ -1,0 +1,167 @@
+import { join } from "node:path";
+import {
+  AssetType,
+  DataResource,
+  DataTerraformRemoteStateLocal,
+  LocalBackend,
+  TerraformAsset,
+  TerraformLocal,
+  TerraformOutput,
+  TerraformStack,
+} from "cdktf";
+import { Construct } from "constructs";
+import { ResolvedConfig } from "../config/resolve";
+import { REQUIRED_TERRAFORM_VERSION } from "../stacks/worker-aws-stack";
+import { BaseJobTemplate, withPoolDefaults } from "./base-job-template";
+import { ecsBaseJobTemplate } from "./ecs-base-job-template";
+
+export interface WorkPoolStackProps {
+  readonly config: ResolvedConfig;
+  /** Name of the AWS stack whose outputs feed the pool defaults (its folder is a sibling of this stack's). */
+  readonly awsStackName: string;
+}
+
+/** Stack name of a work pool's Prefect stack. */
+export function workPoolStackName(awsStackName: string): string {
+  return awsStackName.replace(/-aws$/, "-work-pool");
+}
+
+/** Job variables whose pool-level defaults come from the AWS stack (the guide's "Configure work pool defaults"). */
+const SECRET_VARIABLE = {
+  PREFECT_API_KEY: "prefect_api_key_secret_arn",
+  PREFECT_API_AUTH_STRING: "prefect_api_auth_string_secret_arn",
+} as const;
+
+/**
+ * The guide's last infrastructure step as part of `terraform apply`: create or
+ * update the Prefect ECS work pool through the Prefect REST API, with the
+ * whole base job template owned by Terraform and its defaults taken from the
+ * AWS stack's outputs. A `terraform_data` resource runs a shipped POSIX sh +
+ * curl script; credentials come from the environment of the Terraform run.
+ */
+export class WorkPoolStack extends TerraformStack {
+  /** The WorkPoolUpdate body (a Terraform local holding plain JSON). */
+  public readonly updateBody: TerraformLocal;
+  public readonly workPool: DataResource;
+  public readonly awsState: DataTerraformRemoteStateLocal;
+
+  constructor(scope: Construct, id: string, props: WorkPoolStackProps) {
+    super(scope, id);
+    const { config } = props;
+    this.addOverride("terraform.required_version", REQUIRED_TERRAFORM_VERSION);
+    new LocalBackend(this, { path: "terraform.tfstate" });
+
+    // The AWS stack's state, by relative path: both stack folders sit side by side under cdktf.out/stacks.
+    this.awsState = new DataTerraformRemoteStateLocal(this, "aws_stack", {
+      path: `../${props.awsStackName}/terraform.tfstate`,
+    });
+    this.awsState.overrideLogicalId("aws_stack");
+    const output = (name: string) => `\${data.terraform_remote_state.aws_stack.outputs.${name}}`;
+
+    const defaults: Record<string, unknown> = {
+      cluster: output("cluster_arn"),
+      vpc_id: output("vpc_id"),
+      execution_role_arn: output("execution_role_arn"),
+      // Top level: the worker reads only top-level defaults; this is the awsvpcConfiguration body.
+      network_configuration: {
+        subnets: output("subnet_ids"),
+        securityGroups: output("security_group_ids"),
+        assignPublicIp: '${data.terraform_remote_state.aws_stack.outputs.assign_public_ip ? "ENABLED" : "DISABLED"}',
+      },
+    };
+    if (config.flowRunTaskRole.enabled) defaults.task_role_arn = output("flow_run_task_role_arn");
+    let template: BaseJobTemplate = config.workPool.baseJobTemplate ?? ecsBaseJobTemplate();
+    if (config.secret) {
+      // Flow runs read the credential from the secret instead of a plaintext override.
+      const variable = SECRET_VARIABLE[config.secret.environmentName];
+      template = withSecretVariable(template, variable);
+      defaults[variable] = output("secret_arn");
+    }
+
+    const pool = config.workPool;
+    this.updateBody = new TerraformLocal(this, "work_pool_update", {
+      description: pool.description ?? null,
+      is_paused: pool.paused,
+      concurrency_limit: pool.concurrencyLimit ?? null,
+      base_job_template: withPoolDefaults(template, defaults),
+    });
+    this.updateBody.overrideLogicalId("work_pool_update");
+    const name = new TerraformLocal(this, "work_pool_name", config.workPoolName);
+    name.overrideLogicalId("work_pool_name");
+    const createBody = `\${jsonencode(merge(local.work_pool_update, { name = local.work_pool_name, type = "ecs" }))}`;
+
+    const script = new TerraformAsset(this, "upsert_script", {
+      path: join(__dirname, "upsert-work-pool.sh"),
+      type: AssetType.FILE,
+    });
+    const command = (action: string) => `sh "\${path.module}/${script.path}" ${action}`;
+    const target = {
+      api_url: output("prefect_api_url"),
+      pool_name: "${local.work_pool_name}",
+      pool_name_encoded: "${urlencode(local.work_pool_name)}",
+      auth: config.prefect.auth,
+      csrf: String(pool.csrf),
+    };
+    const environment = (from: string) => ({
+      PREFECT_API_URL: `\${${from}.api_url}`,
+      WORK_POOL_NAME: `\${${from}.pool_name}`,
+      WORK_POOL_NAME_ENCODED: `\${${from}.pool_name_encoded}`,
+      PREFECT_AUTH: `\${${from}.auth}`,
+      PREFECT_CSRF: `\${${from}.csrf}`,
+    });
+
+    this.workPool = new DataResource(this, "work_pool", {
+      input: target,
+      // Runs again when (and only when) what it sends, or where it sends it, changes.
+      triggersReplace: { target, body: "${sha256(jsonencode(local.work_pool_update))}" },
+      provisioners: [
+        {
+          type: "local-exec",
+          command: command("upsert"),
+          environment: {
+            ...environment("self.input"),
+            WORK_POOL_UPDATE_BODY: "${jsonencode(local.work_pool_update)}",
+            WORK_POOL_CREATE_BODY: createBody,
+          },
+        },
+        ...(pool.deleteOnDestroy
+          ? [{ type: "local-exec" as const, when: "destroy" as const, command: command("delete"), environment: environment("self.input") }]
+          : []),
+      ],
+    });
+    this.workPool.overrideLogicalId("work_pool");
+
+    new TerraformOutput(this, "work_pool_name_output", { value: config.workPoolName, description: "The Prefect work pool." }).overrideLogicalId(
+      "work_pool_name",
+    );
+    new TerraformOutput(this, "base_job_template", {
+      value: "${local.work_pool_update.base_job_template}",
+      description: "The base job template sent to Prefect, with the pool defaults from the AWS stack.",
+    });
+  }
+}
+
+/**
+ * Older templates (the server's fallback, the collection registry) lack the
+ * secret-ARN variables of prefect-aws 0.7.11: declare the variable and use it
+ * in job_configuration, or the server would reject the placeholder.
+ */
+function withSecretVariable(template: BaseJobTemplate, variable: string): BaseJobTemplate {
+  if (template.variables.properties[variable]) return template;
+  return {
+    ...template,
+    job_configuration: { ...template.job_configuration, [variable]: `{{ ${variable} }}` },
+    variables: {
+      ...template.variables,
+      properties: {
+        ...template.variables.properties,
+        [variable]: {
+          anyOf: [{ type: "string" }, { type: "null" }],
+          default: null,
+          title: variable === SECRET_VARIABLE.PREFECT_API_KEY ? "Prefect API Key Secret ARN" : "Prefect API Auth String Secret ARN",
+          description: "ARN of the secret whose value flow-run containers receive as a secret environment variable.",
+        },
+      },
+    },
+  };
+}
