@@ -5,7 +5,8 @@
  */
 import { z } from "zod";
 import { AWS_FORMATS, AwsFormatName, describeFargateMemory, describeFormat, FARGATE_MEMORY_BY_CPU, matches } from "./aws-formats";
-import { BaseJobTemplate, validateBaseJobTemplate } from "../work-pool/base-job-template";
+import { BaseJobTemplate, customizeTemplate, validateBaseJobTemplate } from "../work-pool/base-job-template";
+import { ecsBaseJobTemplate } from "../work-pool/ecs-base-job-template";
 import { ConfigError, ConfigProblem, fieldPath } from "./errors";
 import { CONFIG_SCHEMA, ParsedConfig, PolicyStatementConfig, STACK_TAG_KEYS } from "./schema";
 
@@ -455,20 +456,33 @@ class Resolver {
       }
     }
     let baseJobTemplate: BaseJobTemplate | undefined;
-    if (w.baseJobTemplate !== undefined && this.valid("workPool.baseJobTemplate")) {
-      const problems = validateBaseJobTemplate(w.baseJobTemplate, "workPool.baseJobTemplate");
-      const declared = Object.keys((w.baseJobTemplate as { variables?: { properties?: object } }).variables?.properties ?? {});
+    const customized = Object.keys(w.extraVariables).length > 0 || Object.keys(w.jobConfiguration).length > 0;
+    if ((w.baseJobTemplate !== undefined || customized) && this.valid("workPool.baseJobTemplate", "workPool.extraVariables", "workPool.jobConfiguration")) {
+      const template = customizeTemplate(w.baseJobTemplate ?? ecsBaseJobTemplate(), w.extraVariables, w.jobConfiguration);
+      const field = w.baseJobTemplate !== undefined ? "workPool.baseJobTemplate" : "workPool.jobConfiguration";
+      // Without a user template, name the user's own fields rather than parts of the built-in template.
+      const problems = validateBaseJobTemplate(template, "workPool.baseJobTemplate").map((p) =>
+        w.baseJobTemplate !== undefined
+          ? p
+          : {
+              ...p,
+              field: p.field
+                .replace(/^workPool\.baseJobTemplate\.job_configuration/, "workPool.jobConfiguration")
+                .replace(/^workPool\.baseJobTemplate\.variables(\.properties)?/, "workPool.extraVariables"),
+            },
+      );
+      const declared = Object.keys((template as { variables?: { properties?: object } }).variables?.properties ?? {});
       const needed = [...POOL_DEFAULT_VARIABLES, ...(this.config.flowRunTaskRole.enabled ? ["task_role_arn"] : [])];
       const missing = problems.length === 0 ? needed.filter((name) => !declared.includes(name)) : [];
       if (missing.length > 0) {
         problems.push({
-          field: "workPool.baseJobTemplate",
+          field,
           value: `variables: ${declared.join(", ")}`,
           message: `must declare the variables the stack sets from AWS: ${missing.join(", ")} missing (an ECS template declares them)`,
         });
       }
       problems.forEach((p) => this.problems.push(p));
-      if (problems.length === 0) baseJobTemplate = w.baseJobTemplate as unknown as BaseJobTemplate;
+      if (problems.length === 0) baseJobTemplate = template as BaseJobTemplate;
     }
     return {
       manage: w.manage,

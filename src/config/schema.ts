@@ -124,6 +124,20 @@ export const CONFIG_SCHEMA = z
           .record(z.string(), z.unknown())
           .optional()
           .describe("A base job template given inline (instead of baseJobTemplateFile)."),
+        extraVariables: z
+          .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: "must be a variable name (letters, digits, _)" }), z.record(z.string(), z.unknown()))
+          .default({})
+          .describe(
+            "Job variables to add to the base job template (name → JSON Schema), as the guide's \"Customize the base job " +
+              "template\" shows, e.g. task_definition: {type: object, default: {}}. Reference them in jobConfiguration.",
+          ),
+        jobConfiguration: z
+          .record(z.string(), z.unknown())
+          .default({})
+          .describe(
+            "Keys to set in the template's job_configuration, e.g. task_definition: \"{{ task_definition }}\". Every " +
+              "{{ placeholder }} must be a declared variable.",
+          ),
         csrf: z
           .boolean()
           .default(false)

@@ -263,3 +263,24 @@ function walkJson(
 function terraformSequencesIn(text: string): string[] {
   return TERRAFORM_TEMPLATE_SEQUENCES.filter((sequence) => text.includes(sequence));
 }
+
+/**
+ * The guide's "Customize the base job template": adds job variables and sets
+ * job_configuration keys, on a copy. Placeholders are checked afterwards by
+ * validateBaseJobTemplate. A non-object template is returned as given, for
+ * that check to report.
+ */
+export function customizeTemplate(
+  template: unknown,
+  extraVariables: Readonly<Record<string, Record<string, unknown>>>,
+  jobConfiguration: Readonly<Record<string, unknown>>,
+): unknown {
+  if (Object.keys(extraVariables).length === 0 && Object.keys(jobConfiguration).length === 0) return template;
+  const t = template as Partial<BaseJobTemplate> | null;
+  if (!t || typeof t !== "object" || !t.variables || typeof t.variables !== "object") return template;
+  return cloneJson({
+    ...t,
+    job_configuration: { ...(t.job_configuration ?? {}), ...jobConfiguration },
+    variables: { ...t.variables, properties: { ...(t.variables.properties ?? {}), ...extraVariables } },
+  });
+}
