@@ -103,7 +103,13 @@ describe("configuration docs: JSON Schema", () => {
     const objects = walk(schema).filter(([, node]) => node.type === "object");
     const maps = objects.filter(([, node]) => typeof node.additionalProperties === "object").map(([path]) => path);
     // The only free-form maps; every other object is closed.
-    expect(maps.sort()).toEqual(["tags", "workPool.baseJobTemplate", "worker.environment"]);
+    expect(maps.sort()).toEqual([
+      "tags",
+      "workPool.baseJobTemplate",
+      "workPool.extraVariables",
+      "workPool.jobConfiguration",
+      "worker.environment",
+    ]);
     for (const [path, node] of objects) {
       if (maps.includes(path)) continue;
       expect({ path, additionalProperties: node.additionalProperties }).toEqual({ path, additionalProperties: false });
