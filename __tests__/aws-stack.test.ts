@@ -347,11 +347,54 @@ describe("GIVEN no configuration (the guide's own names) WHEN the AWS stack is s
       expectEveryManagedPolicyAttached(json());
     });
 
-    it("THEN the worker task role has managed policy ecsTaskPolicy with exactly the guide's 12 actions on *", () => {
+    it("THEN the worker task role's managed policy ecsTaskPolicy scopes every restrictable action to our resources", () => {
       const policy = resourceOf(json(), "aws_iam_policy", "worker_task_policy");
       expect(policy.name).toBe("ecsTaskPolicy");
+      const cluster = ref("aws_ecs_cluster.cluster", "arn");
+      const part = (i: number) => `\${element(split(":", aws_ecs_cluster.cluster.arn), ${i})}`;
+      const ecsArn = `arn:${part(1)}:ecs:${part(3)}:${part(4)}`;
+      const tasks = `${ecsArn}:task/\${element(split("/", aws_ecs_cluster.cluster.arn), 1)}/*`;
       expect(permissionsOf(statementsOf(json(), policy.policy))).toEqual([
-        { effect: "Allow", actions: GUIDE_WORKER_ACTIONS, resources: ["*"] },
+        {
+          effect: "Allow",
+          actions: [
+            "ec2:DescribeSubnets",
+            "ec2:DescribeVpcs",
+            "ecs:DeregisterTaskDefinition",
+            "ecs:DescribeTaskDefinition",
+            "ecs:RegisterTaskDefinition",
+          ],
+          resources: ["*"],
+        },
+        {
+          effect: "Allow",
+          actions: ["ecs:RunTask"],
+          resources: [`${ecsArn}:task-definition/*`],
+          condition: [{ test: "ArnEquals", variable: "ecs:cluster", values: [cluster] }],
+        },
+        {
+          effect: "Allow",
+          actions: ["ecs:DescribeTasks", "ecs:StopTask"],
+          resources: [tasks],
+          condition: [{ test: "ArnEquals", variable: "ecs:cluster", values: [cluster] }],
+        },
+        {
+          effect: "Allow",
+          actions: ["ecs:TagResource"],
+          resources: [tasks],
+          condition: [{ test: "StringEquals", variable: "ecs:CreateAction", values: ["RunTask"] }],
+        },
+        {
+          effect: "Allow",
+          actions: ["iam:PassRole"],
+          resources: [ref("aws_iam_role.execution_role", "arn"), ref("aws_iam_role.flow_run_task_role", "arn")],
+          condition: [{ test: "StringEquals", variable: "iam:PassedToService", values: ["ecs-tasks.amazonaws.com"] }],
+        },
+        {
+          effect: "Allow",
+          actions: ["logs:GetLogEvents"],
+          resources: [`${ref("aws_cloudwatch_log_group.flow_runs", "arn")}:log-stream:*`],
+        },
       ]);
       expect(bodyOf(json(), "aws_iam_role_policy_attachment", "worker_task_policy_attachment")).toEqual({
         role: ref("aws_iam_role.worker_task_role", "name"),
@@ -359,13 +402,24 @@ describe("GIVEN no configuration (the guide's own names) WHEN the AWS stack is s
       });
     });
 
-    it("THEN the worker task role has inline EcsWorkerSqsPolicy with the guide's SQS actions on exactly the events queue ARN", () => {
+    it("THEN the worker task role has inline EcsWorkerSqsPolicy with the observer's SQS calls on exactly the events queue ARN", () => {
       const policy = resourceOf(json(), "aws_iam_role_policy", "worker_task_sqs_policy");
       expect(policy.name).toBe("EcsWorkerSqsPolicy");
       expect(policy.role).toBe(ref("aws_iam_role.worker_task_role", "name"));
       expect(permissionsOf(statementsOf(json(), policy.policy))).toEqual([
-        { effect: "Allow", actions: GUIDE_WORKER_SQS_ACTIONS, resources: [ref("aws_sqs_queue.events_queue", "arn")] },
+        {
+          effect: "Allow",
+          actions: ["sqs:GetQueueUrl", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"],
+          resources: [ref("aws_sqs_queue.events_queue", "arn")],
+        },
       ]);
+    });
+
+    it("THEN the flow-run log group is created with a retention, so nobody needs logs:CreateLogGroup", () => {
+      expect(bodyOf(json(), "aws_cloudwatch_log_group", "flow_runs")).toEqual({
+        name: "/ecs/prefect-flow-runs/my-ecs-pool",
+        retention_in_days: 30,
+      });
     });
 
     it("THEN the flow-run task role exists without a permissions policy (no buckets or statements configured)", () => {
@@ -729,6 +783,25 @@ describe("GIVEN no configuration (the guide's own names) WHEN the AWS stack is s
 
 // ================================================================= prefect.apiUrl configured
 
+describe('GIVEN iam.policies "guide" WHEN synthesized', () => {
+  const json = synthesizedOnce({ iam: { policies: "guide" } });
+
+  it("THEN the worker task role has managed policy ecsTaskPolicy with exactly the guide's 12 actions on *", () => {
+    const policy = resourceOf(json(), "aws_iam_policy", "worker_task_policy");
+    expect(policy.name).toBe("ecsTaskPolicy");
+    expect(permissionsOf(statementsOf(json(), policy.policy))).toEqual([
+      { effect: "Allow", actions: GUIDE_WORKER_ACTIONS, resources: ["*"] },
+    ]);
+  });
+
+  it("THEN the worker task role has inline EcsWorkerSqsPolicy with the guide's SQS actions on exactly the events queue ARN", () => {
+    const policy = resourceOf(json(), "aws_iam_role_policy", "worker_task_sqs_policy");
+    expect(permissionsOf(statementsOf(json(), policy.policy))).toEqual([
+      { effect: "Allow", actions: GUIDE_WORKER_SQS_ACTIONS, resources: [ref("aws_sqs_queue.events_queue", "arn")] },
+    ]);
+  });
+});
+
 describe("GIVEN prefect.apiUrl is a Prefect Cloud workspace URL WHEN synthesized", () => {
   const json = synthesizedOnce({ prefect: { apiUrl: CLOUD_API_URL } });
 
@@ -756,6 +829,7 @@ describe("GIVEN a work pool named `@team: a = 1` (explicit AWS names) WHEN synth
     eventsQueue: { name: "team-a-events", deadLetterQueueName: "team-a-events-dlq", ruleName: "team-a-task-state-changes" },
     ecr: { repositoryName: "team-a-flows" },
     logs: { groupName: "/ecs/prefect-worker/team-a" },
+    flowRunLogs: { groupName: "/ecs/prefect-flow-runs/team-a" },
   });
 
   it("THEN prefect.yaml still parses as YAML, to exactly that pool name", () => {

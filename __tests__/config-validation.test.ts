@@ -77,6 +77,7 @@ const EXPLICIT_DERIVED_NAMES = {
   eventsQueue: { name: "my-pool-events", deadLetterQueueName: "my-pool-events-dlq", ruleName: "my-pool-task-state-changes" },
   ecr: { repositoryName: "my-pool-flows" },
   logs: { groupName: "/ecs/prefect-worker/my-pool" },
+  flowRunLogs: { groupName: "/ecs/prefect-flow-runs/my-pool" },
 } as const;
 const TOP_LEVEL_KEYS = [
   "$schema",
@@ -323,6 +324,7 @@ describe("work pool names", () => {
     expectProblem(problems, "eventsQueue.ruleName", { value: "My Pool-task-state-changes", says: ["derived from workPool.name"] });
     expectProblem(problems, "ecr.repositoryName", { value: "My Pool-flows", says: ["derived from workPool.name", "lowercase"] });
     expectProblem(problems, "logs.groupName", { value: "/ecs/prefect-worker/My Pool", says: ["derived from workPool.name"] });
+    expectProblem(problems, "flowRunLogs.groupName", { value: "/ecs/prefect-flow-runs/My Pool", says: ["derived from workPool.name"] });
   });
 
   test('GIVEN pool "My Pool" and every derived name set explicitly WHEN resolved THEN it resolves with the pool name unchanged', () => {
@@ -331,6 +333,7 @@ describe("work pool names", () => {
       eventsQueue: { name: "my-pool-events", deadLetterQueueName: "my-pool-events-dlq", ruleName: "my-pool-task-state-changes" },
       ecr: { repositoryName: "my-pool-flows" },
       logs: { groupName: "/ecs/prefect-worker/my-pool" },
+      flowRunLogs: { groupName: "/ecs/prefect-flow-runs/my-pool" },
     });
 
     expect(config.workPoolName).toBe("My Pool");

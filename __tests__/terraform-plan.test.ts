@@ -43,7 +43,12 @@ const EVENTS = [
   "aws_cloudwatch_event_rule.ecs_task_state_changes",
   "aws_cloudwatch_event_target.ecs_task_state_changes_to_queue",
 ];
-const SERVICE = ["aws_cloudwatch_log_group.worker", "aws_ecs_task_definition.worker", "aws_ecs_service.worker"];
+const SERVICE = [
+  "aws_cloudwatch_log_group.worker",
+  "aws_ecs_task_definition.worker",
+  "aws_ecs_service.worker",
+  "aws_cloudwatch_log_group.flow_runs",
+];
 /** Created in every configuration. */
 const ALWAYS_CREATED = [...IAM_CORE, ...EVENTS, ...SERVICE];
 

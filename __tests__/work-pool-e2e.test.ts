@@ -26,6 +26,7 @@ function awsOutputs(apiUrl: string, overrides: Record<string, unknown> = {}): Re
     execution_role_arn: "arn:aws:iam::123456789012:role/ecsTaskExecutionRole",
     flow_run_task_role_arn: "arn:aws:iam::123456789012:role/PrefectECSRunnerTaskRole",
     secret_arn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:PrefectECSWorkerAPIKey-AbCdEf",
+    flow_run_log_group_name: "/ecs/prefect-flow-runs/my-ecs-pool",
     ...overrides,
   };
 }
@@ -107,6 +108,12 @@ describeWithTerraform("Terraform gate: the work-pool stack against a Prefect API
         securityGroups: ["sg-12345678"],
         assignPublicIp: "ENABLED",
       });
+      // Flow runs log to the group the AWS stack made, without creating one.
+      expect(props.configure_cloudwatch_logs.default).toBe(true);
+      expect(props.cloudwatch_logs_options.default).toEqual({
+        "awslogs-group": "/ecs/prefect-flow-runs/my-ecs-pool",
+        "awslogs-create-group": "false",
+      });
       // The property schemas stay intact: only `default` is added.
       for (const name of ["cluster", "vpc_id", "network_configuration"]) {
         const { default: _set, ...schema } = props[name];
@@ -177,6 +184,7 @@ describeWithTerraform("Terraform gate: the work-pool stack against a Prefect API
       eventsQueue: { name: "data-team-events", deadLetterQueueName: "data-team-events-dlq", ruleName: "data-team-rule" },
       ecr: { repositoryName: "data-team-flows" },
       logs: { groupName: "/ecs/prefect-worker/data-team" },
+      flowRunLogs: { groupName: "/ecs/prefect-flow-runs/data-team" },
     };
     beforeAll(async () => {
       api = await PrefectApiDouble.start({ mode: "self-hosted", authString: AUTH_STRING });

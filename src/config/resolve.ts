@@ -79,6 +79,10 @@ export interface ResolvedConfig {
       };
   readonly ecr: { readonly enabled: false } | { readonly enabled: true; readonly repositoryName: string };
   readonly logs: { readonly groupName: string; readonly retentionInDays: number };
+  readonly iamPolicies: "least-privilege" | "guide";
+  readonly flowRunLogs:
+    | { readonly enabled: false }
+    | { readonly enabled: true; readonly groupName: string; readonly retentionInDays: number };
   readonly tags: Readonly<Record<string, string>>;
 }
 
@@ -315,6 +319,8 @@ class Resolver {
         retentionInDays: c.logs.retentionInDays,
       },
       tags: this.checkTags(),
+      iamPolicies: c.iam.policies,
+      flowRunLogs: this.resolveFlowRunLogs(),
     };
     this.checkDistinct(resolved);
     return resolved;
@@ -433,6 +439,20 @@ class Resolver {
     return { mode: "existing", name: existing };
   }
 
+  private resolveFlowRunLogs(): ResolvedConfig["flowRunLogs"] {
+    const { enabled, groupName, retentionInDays } = this.config.flowRunLogs;
+    if (!enabled) {
+      if (groupName !== undefined) this.problem("flowRunLogs.groupName", groupName, "contradicts flowRunLogs.enabled false");
+      return { enabled: false };
+    }
+    const pool = this.config.workPool.name;
+    return {
+      enabled: true,
+      groupName: this.derived("flowRunLogs.groupName", groupName, `/ecs/prefect-flow-runs/${pool}`, "logGroupName"),
+      retentionInDays,
+    };
+  }
+
   private resolveWorkPool(server: PrefectServer): ResolvedWorkPool {
     const w = this.config.workPool;
     if (w.baseJobTemplateFile !== undefined) {
@@ -472,7 +492,11 @@ class Resolver {
             },
       );
       const declared = Object.keys((template as { variables?: { properties?: object } }).variables?.properties ?? {});
-      const needed = [...POOL_DEFAULT_VARIABLES, ...(this.config.flowRunTaskRole.enabled ? ["task_role_arn"] : [])];
+      const needed = [
+        ...POOL_DEFAULT_VARIABLES,
+        ...(this.config.flowRunTaskRole.enabled ? ["task_role_arn"] : []),
+        ...(this.config.flowRunLogs.enabled ? ["configure_cloudwatch_logs", "cloudwatch_logs_options"] : []),
+      ];
       const missing = problems.length === 0 ? needed.filter((name) => !declared.includes(name)) : [];
       if (missing.length > 0) {
         problems.push({

@@ -329,6 +329,39 @@ export const CONFIG_SCHEMA = z
       })
       .prefault({})
       .describe("ECR repository for flow images (the guide's \"deploy a flow\" section)."),
+    iam: z
+      .strictObject({
+        policies: z
+          .enum(["least-privilege", "guide"])
+          .default("least-privilege")
+          .describe(
+            "least-privilege: the worker role allows exactly the calls the Prefect ECS worker makes, on our resources. " +
+              "guide: the guide's policies as printed (twelve actions on \"*\"), with a synth-time warning.",
+          ),
+      })
+      .prefault({})
+      .describe("IAM policy style."),
+    flowRunLogs: z
+      .strictObject({
+        enabled: z
+          .boolean()
+          .default(true)
+          .describe(
+            "Flow-run containers log to CloudWatch: the AWS stack pre-creates their log group (no logs:CreateLogGroup " +
+              "on \"*\") and the work-pool stack points configure_cloudwatch_logs / cloudwatch_logs_options at it.",
+          ),
+        groupName: id("logGroupName").optional().describe("Flow-run log group. Default: /ecs/prefect-flow-runs/{pool}."),
+        retentionInDays: z
+          .number()
+          .int()
+          .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), {
+            message: `must be one of ${LOG_RETENTION_DAYS.join(", ")}`,
+          })
+          .default(30)
+          .describe("Days CloudWatch keeps flow-run logs."),
+      })
+      .prefault({})
+      .describe("CloudWatch logs of flow runs."),
     logs: z
       .strictObject({
         groupName: id("logGroupName").optional().describe("Worker log group. Default: /ecs/prefect-worker/{pool}."),

@@ -1,5 +1,5 @@
 import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
-import { IResolvable } from "cdktf";
+import { Annotations, IResolvable } from "cdktf";
 import { Construct } from "constructs";
 import { ResolvedConfig } from "../config/resolve";
 import { WorkerApiSecret } from "./api-secret";
@@ -7,6 +7,7 @@ import { WorkerCluster } from "./cluster";
 import { EcsTasksTrustPolicy } from "./ecs-tasks-trust";
 import { EcsEventsQueue } from "./events-queue";
 import { FlowImageRepository } from "./flow-image-repository";
+import { FlowRunLogs } from "./flow-run-logs";
 import { DefaultVpcOverrides, WorkerNetwork } from "./network";
 import { renderPrefectYaml } from "./prefect-yaml";
 import { FlowRunTaskRole, TaskExecutionRole, WorkerTaskRole } from "./roles";
@@ -67,6 +68,8 @@ export class PrefectEcsWorker extends Construct {
   public readonly workerTaskRole: WorkerTaskRole;
   /** Undefined when flowRunTaskRole.enabled is false. */
   public readonly flowRunTaskRole?: FlowRunTaskRole;
+  /** Undefined when flowRunLogs.enabled is false. */
+  public readonly flowRunLogs?: FlowRunLogs;
   public readonly eventsQueue: EcsEventsQueue;
   public readonly service: WorkerService;
   /** Undefined when ecr.enabled is false. */
@@ -123,11 +126,6 @@ export class PrefectEcsWorker extends Construct {
       ruleName: config.eventsQueue.ruleName,
       clusterArn: this.cluster.arn,
     });
-    this.workerTaskRole = new WorkerTaskRole(this, "worker_task_role", {
-      name: config.roles.workerTaskRoleName,
-      assumeRolePolicy: trust.json,
-      eventsQueueArn: this.eventsQueue.queue.arn,
-    });
     if (config.flowRunTaskRole.enabled) {
       this.flowRunTaskRole = new FlowRunTaskRole(this, "flow_run_task_role", {
         name: config.flowRunTaskRole.name,
@@ -137,6 +135,23 @@ export class PrefectEcsWorker extends Construct {
         statements: config.flowRunTaskRole.statements,
       });
     }
+    if (config.flowRunLogs.enabled) {
+      this.flowRunLogs = new FlowRunLogs(this, "flow_run_logs", config.flowRunLogs);
+    }
+    if (config.iamPolicies === "guide") {
+      Annotations.of(this).addWarning(
+        'iam.policies is "guide": the worker role gets the guide\'s twelve actions on "*", including iam:PassRole on any role',
+      );
+    }
+    this.workerTaskRole = new WorkerTaskRole(this, "worker_task_role", {
+      name: config.roles.workerTaskRoleName,
+      assumeRolePolicy: trust.json,
+      style: config.iamPolicies,
+      clusterArn: this.cluster.arn,
+      passRoleArns: [this.executionRole.role.arn, ...(this.flowRunTaskRole ? [this.flowRunTaskRole.role.arn] : [])],
+      eventsQueueArn: this.eventsQueue.queue.arn,
+      flowRunLogGroupArn: this.flowRunLogs?.logGroup.arn,
+    });
 
     const worker = config.worker;
     this.service = new WorkerService(this, "worker", {

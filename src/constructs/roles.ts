@@ -6,6 +6,7 @@ import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy
 import { Construct } from "constructs";
 import { PolicyStatementConfig } from "../config/schema";
 import { attachInlinePolicy, attachManagedPolicy, createRole } from "./iam-policy";
+import { WorkerPolicyProps, workerPolicyStatements, workerSqsStatements } from "./worker-policy";
 
 export interface TaskExecutionRoleProps {
   readonly name: string;
@@ -53,37 +54,10 @@ export class TaskExecutionRole extends Construct {
   }
 }
 
-export interface WorkerTaskRoleProps {
+export interface WorkerTaskRoleProps extends WorkerPolicyProps {
   readonly name: string;
   readonly assumeRolePolicy: string;
-  /** ARN of the events queue the observer consumes. */
-  readonly eventsQueueArn: string;
 }
-
-/** The guide's worker-policy.json (steps 7-8), as printed. */
-export const GUIDE_WORKER_ACTIONS = [
-  "ec2:DescribeSubnets",
-  "ec2:DescribeVpcs",
-  "ecs:DeregisterTaskDefinition",
-  "ecs:DescribeTaskDefinition",
-  "ecs:DescribeTasks",
-  "ecs:RegisterTaskDefinition",
-  "ecs:RunTask",
-  "ecs:StopTask",
-  "ecs:TagResource",
-  "iam:PassRole",
-  "logs:GetLogEvents",
-  "logs:PutLogEvents",
-] as const;
-
-/** The guide's sqs-policy.json (step 17). */
-export const GUIDE_WORKER_SQS_ACTIONS = [
-  "sqs:ReceiveMessage",
-  "sqs:DeleteMessage",
-  "sqs:GetQueueAttributes",
-  "sqs:GetQueueUrl",
-  "sqs:ChangeMessageVisibility",
-] as const;
 
 /** Steps 6-8 and 17: the role of the worker container itself. */
 export class WorkerTaskRole extends Construct {
@@ -99,12 +73,14 @@ export class WorkerTaskRole extends Construct {
       assumeRolePolicy: props.assumeRolePolicy,
       logicalId: "worker_task_role",
     });
-    this.workerPolicy = attachManagedPolicy(this, this.role, "ecsTaskPolicy", "worker_task_policy", [
-      { sid: "PrefectEcsWorker", effect: "Allow", actions: [...GUIDE_WORKER_ACTIONS], resources: ["*"] },
-    ]);
-    this.sqsPolicy = attachInlinePolicy(this, this.role, "EcsWorkerSqsPolicy", "worker_task_sqs_policy", [
-      { sid: "ConsumeEcsEvents", effect: "Allow", actions: [...GUIDE_WORKER_SQS_ACTIONS], resources: [props.eventsQueueArn] },
-    ]);
+    this.workerPolicy = attachManagedPolicy(this, this.role, "ecsTaskPolicy", "worker_task_policy", workerPolicyStatements(props));
+    this.sqsPolicy = attachInlinePolicy(
+      this,
+      this.role,
+      "EcsWorkerSqsPolicy",
+      "worker_task_sqs_policy",
+      workerSqsStatements(props.style, props.eventsQueueArn),
+    );
   }
 }
 

@@ -79,6 +79,7 @@ export class WorkerAwsStack extends TerraformStack {
       "ECR repository for flow images.",
     );
     output("log_group_name", w.service.logGroup.name, "CloudWatch log group of the worker.");
+    output("flow_run_log_group_name", w.flowRunLogs?.logGroup.name, "CloudWatch log group of flow runs.");
     output("worker_service_name", w.service.service.name, "ECS service of the worker.");
     output(
       "prefect_yaml",

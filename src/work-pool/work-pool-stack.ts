@@ -70,6 +70,14 @@ export class WorkPoolStack extends TerraformStack {
       },
     };
     if (config.flowRunTaskRole.enabled) defaults.task_role_arn = output("flow_run_task_role_arn");
+    if (config.flowRunLogs.enabled) {
+      // The group exists (the AWS stack made it), so the execution role needs no logs:CreateLogGroup.
+      defaults.configure_cloudwatch_logs = true;
+      defaults.cloudwatch_logs_options = {
+        "awslogs-group": output("flow_run_log_group_name"),
+        "awslogs-create-group": "false",
+      };
+    }
     let template: BaseJobTemplate = config.workPool.baseJobTemplate ?? ecsBaseJobTemplate();
     if (config.secret) {
       // Flow runs read the credential from the secret instead of a plaintext override.
