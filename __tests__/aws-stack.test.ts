@@ -362,10 +362,10 @@ describe("GIVEN no configuration (the guide's own names) WHEN the AWS stack is s
             "ec2:DescribeVpcs",
             "ecs:DeregisterTaskDefinition",
             "ecs:DescribeTaskDefinition",
-            "ecs:RegisterTaskDefinition",
           ],
           resources: ["*"],
         },
+        { effect: "Allow", actions: ["ecs:RegisterTaskDefinition"], resources: [`${ecsArn}:task-definition/*`] },
         {
           effect: "Allow",
           actions: ["ecs:RunTask"],
@@ -583,14 +583,32 @@ describe("GIVEN no configuration (the guide's own names) WHEN the AWS stack is s
       expect(service.deployment_circuit_breaker).toEqual({ enable: true, rollback: true });
     });
 
-    it("THEN it runs in the default VPC's subnets and default security group unless subnet_ids / security_group_ids are set", () => {
+    it("THEN it runs in the default VPC's subnets unless subnet_ids is set, in its own security group plus security_group_ids", () => {
       const network = bodyOf(json(), "aws_ecs_service", "worker").network_configuration as Record<string, string>;
       expect(network.subnets).toBe(outputValue(json(), "subnet_ids"));
       expect(network.subnets).toMatch(/var\.subnet_ids/);
       expect(network.subnets).toMatch(/data\.aws_subnets\.default_vpc/);
       expect(network.security_groups).toBe(outputValue(json(), "security_group_ids"));
-      expect(network.security_groups).toMatch(/var\.security_group_ids/);
-      expect(network.security_groups).toMatch(/data\.aws_security_group\.default_vpc_default/);
+      expect(network.security_groups).toBe("${concat([aws_security_group.worker.id], var.security_group_ids)}");
+    });
+
+    it("THEN the worker's own security group (not the VPC's default group) has a description, no ingress and only HTTPS egress (CKV_AWS_23)", () => {
+      expect(bodyOf(json(), "aws_security_group", "worker")).toEqual({
+        name_prefix: "prefect-worker-my-ecs-pool-",
+        description: expect.stringContaining("no ingress"),
+        vpc_id: outputValue(json(), "vpc_id"),
+        lifecycle: { create_before_destroy: true },
+      });
+      expect(resourcesOfType(json(), "aws_vpc_security_group_ingress_rule")).toEqual({});
+      expect(bodyOf(json(), "aws_vpc_security_group_egress_rule", "worker_egress_443")).toEqual({
+        security_group_id: ref("aws_security_group.worker", "id"),
+        description: expect.any(String),
+        ip_protocol: "tcp",
+        from_port: 443,
+        to_port: 443,
+        cidr_ipv4: "0.0.0.0/0",
+      });
+      expect(Object.keys(resourcesOfType(json(), "aws_vpc_security_group_egress_rule"))).toEqual(["worker_egress_443"]);
     });
 
     it("THEN it waits for the execution role's policies, so the first task can pull the image and read the secret", () => {
@@ -618,12 +636,8 @@ describe("GIVEN no configuration (the guide's own names) WHEN the AWS stack is s
       });
     });
 
-    it('THEN data aws_security_group.default_vpc_default finds the group named "default" in that VPC, skipped when var.security_group_ids is set', () => {
-      expect(dataBodyOf(json(), "aws_security_group", "default_vpc_default")).toEqual({
-        count: "${var.security_group_ids == null ? 1 : 0}",
-        name: "default",
-        vpc_id: outputValue(json(), "vpc_id"),
-      });
+    it("THEN the VPC's default security group is not looked up: the worker has its own", () => {
+      expect(dataOfType(json(), "aws_security_group")).toEqual({});
     });
   });
 
@@ -686,13 +700,16 @@ describe("GIVEN no configuration (the guide's own names) WHEN the AWS stack is s
     it.each([
       ["vpc_id", "string"],
       ["subnet_ids", "list(string)"],
-      ["security_group_ids", "list(string)"],
     ])("THEN variable %s (%s) is nullable with a null default, meaning: look it up", (name, type) => {
       const variable = json().variable[name];
       expect(variable.type).toBe(type);
       expect(variable.nullable).toBe(true);
       expect(variable).toHaveProperty("default", null);
       expect(variable.description).toEqual(expect.stringMatching(/\S/));
+    });
+
+    it("THEN variable security_group_ids lists extra groups, none by default", () => {
+      expect(json().variable.security_group_ids).toMatchObject({ type: "list(string)", nullable: false, default: [] });
     });
 
     it("THEN prefect_api_url is a string without default (no prefect.apiUrl configured): it must be set at plan time", () => {
@@ -1135,7 +1152,7 @@ describe("GIVEN an explicit VPC, subnets and security groups without public IP W
   it("THEN the service uses the variables and assign_public_ip defaults to false", () => {
     expect(resourceOf(json(), "aws_ecs_service", "worker").network_configuration).toEqual({
       subnets: "${var.subnet_ids}",
-      security_groups: "${var.security_group_ids}",
+      security_groups: "${concat([aws_security_group.worker.id], var.security_group_ids)}",
       assign_public_ip: "${var.assign_public_ip}",
     });
     expect(json().variable.assign_public_ip.default).toBe(false);

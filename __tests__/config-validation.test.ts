@@ -134,7 +134,7 @@ describe("defaults: the guide's own names", () => {
       workQueues: [],
       environment: {},
     });
-    expect(config.network).toEqual({ mode: "default-vpc", assignPublicIp: true });
+    expect(config.network).toEqual({ mode: "default-vpc", assignPublicIp: true, extraSecurityGroupIds: [], egressPorts: [443] });
     expect(config.ecr).toEqual({ enabled: true, repositoryName: "my-ecs-pool-flows" });
     expect(config.logs).toEqual({ groupName: "/ecs/prefect-worker/my-ecs-pool", retentionInDays: 30 });
     expect(config.tags).toEqual({});
@@ -510,7 +510,8 @@ describe("region and network identifiers", () => {
       mode: "explicit",
       vpcId: VPC,
       subnetIds: [SUBNET],
-      securityGroupIds: [SG],
+      extraSecurityGroupIds: [SG],
+      egressPorts: [443],
       assignPublicIp: false,
     });
   });
@@ -776,12 +777,16 @@ describe("contradictory options", () => {
     expectProblem(problems, "network.subnetIds", { value: [SUBNET], says: ["needs network.vpcId"] });
   });
 
-  test("GIVEN vpcId without subnetIds or securityGroupIds WHEN resolved THEN both are required", () => {
+  test("GIVEN vpcId without subnetIds WHEN resolved THEN subnetIds are required (security groups are optional extras)", () => {
     const problems = problemsOf({ network: { vpcId: VPC } });
 
-    expect(fieldsOf(problems).sort()).toEqual(["network.securityGroupIds", "network.subnetIds"]);
+    expect(fieldsOf(problems)).toEqual(["network.subnetIds"]);
     expectProblem(problems, "network.subnetIds", { value: undefined, says: ["required with network.vpcId"] });
-    expectProblem(problems, "network.securityGroupIds", { value: undefined, says: ["required with network.vpcId"] });
+  });
+
+  test("GIVEN egressPorts empty or out of range WHEN resolved THEN each is reported", () => {
+    expectProblem(problemsOf({ network: { egressPorts: [] } }), "network.egressPorts", { value: [], says: ["at least one port"] });
+    expectProblem(problemsOf({ network: { egressPorts: [70000] } }), "network.egressPorts[0]", { value: 70000, says: ["65535"] });
   });
 
   test("GIVEN the flow-run task role disabled but S3 buckets granted WHEN resolved THEN the buckets contradict it", () => {

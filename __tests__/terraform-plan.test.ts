@@ -48,6 +48,8 @@ const SERVICE = [
   "aws_ecs_task_definition.worker",
   "aws_ecs_service.worker",
   "aws_cloudwatch_log_group.flow_runs",
+  "aws_security_group.worker",
+  "aws_vpc_security_group_egress_rule.worker_egress_443",
 ];
 /** Created in every configuration. */
 const ALWAYS_CREATED = [...IAM_CORE, ...EVENTS, ...SERVICE];
@@ -204,7 +206,7 @@ describeWithTerraform("Terraform gate: variable validation", () => {
     ["worker_memory", 512, "worker_memory is not a valid Fargate memory size"],
     ["worker_cpu", 300, "worker_cpu must be one of"],
     ["subnet_ids", ["subnt-1"], "subnet_ids must be a non-empty list of a subnet ID"],
-    ["security_group_ids", ["sg-1"], "security_group_ids must be a non-empty list of a security group ID"],
+    ["security_group_ids", ["sg-1"], "security_group_ids must be a list of a security group ID"],
     ["vpc_id", "vpc-x", "vpc_id must be a VPC ID"],
     ["prefect_api_url", "http://prefect.internal:4200/api", "prefect_api_url must be a Prefect Cloud workspace API URL"],
     ["worker_image_tag", "bad tag", "worker_image_tag must be an image tag"],

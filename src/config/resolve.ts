@@ -35,15 +35,16 @@ export type ResolvedCluster =
   | { readonly mode: "create"; readonly name: string; readonly containerInsights: "enabled" | "enhanced" | "disabled" }
   | { readonly mode: "existing"; readonly arn?: string; readonly name?: string };
 
+interface NetworkCommon {
+  readonly assignPublicIp: boolean;
+  /** Groups added to the worker's own security group. */
+  readonly extraSecurityGroupIds: readonly string[];
+  readonly egressPorts: readonly number[];
+}
+
 export type ResolvedNetwork =
-  | { readonly mode: "default-vpc"; readonly assignPublicIp: boolean }
-  | {
-      readonly mode: "explicit";
-      readonly vpcId: string;
-      readonly subnetIds: readonly string[];
-      readonly securityGroupIds: readonly string[];
-      readonly assignPublicIp: boolean;
-    };
+  | (NetworkCommon & { readonly mode: "default-vpc" })
+  | (NetworkCommon & { readonly mode: "explicit"; readonly vpcId: string; readonly subnetIds: readonly string[] });
 
 export interface ResolvedWorkPool {
   /** Whether the work-pool stack is synthesized. */
@@ -91,7 +92,9 @@ const POOL_DEFAULT_VARIABLES = ["cluster", "vpc_id", "execution_role_arn", "netw
 
 /** Environment variables the stack sets itself; users may not override them. */
 const RESERVED_ENVIRONMENT = ["PREFECT_API_URL", "PREFECT_INTEGRATIONS_AWS_ECS_OBSERVER_SQS_QUEUE_NAME"];
-const SECRET_KEY = /^(api[_-]?key|auth[_-]?string|secret[_-]?(string|value)|value|password|token|prefect_api_key|prefect_api_auth_string)$/i;
+const SECRET_KEY = /^(api[_-]?key|auth[_-]?string|secret[_-]?(string|value)|password|token|prefect_api_key|prefect_api_auth_string)$/i;
+/** `value` names a secret only in the sections about credentials; elsewhere ({name, value} pairs) it is ordinary. */
+const SECRET_SECTIONS = ["secret", "prefect"];
 const PREFECT_KEY_VALUE = /^pn[ub]_[A-Za-z0-9]{16,}$/;
 
 /**
@@ -193,7 +196,7 @@ function findPlaintextSecrets(value: unknown, path: PropertyKey[]): ConfigProble
   if (Array.isArray(value)) return value.flatMap((item, i) => findPlaintextSecrets(item, [...path, i]));
   if (value && typeof value === "object") {
     return Object.entries(value).flatMap(([key, child]) =>
-      SECRET_KEY.test(key)
+      SECRET_KEY.test(key) || (key.toLowerCase() === "value" && path.length === 1 && SECRET_SECTIONS.includes(String(path[0])))
         ? [{ field: fieldPath([...path, key]), value: "***", message: advice }]
         : findPlaintextSecrets(child, [...path, key]),
     );
@@ -469,7 +472,8 @@ class Resolver {
       this.problem("workPool.csrf", w.csrf, 'CSRF tokens are a self-hosted server setting; Prefect Cloud has none: remove it or set prefect.server "self-hosted"');
     }
     if (!w.manage) {
-      for (const key of ["description", "concurrencyLimit", "baseJobTemplate", "deleteOnDestroy", "csrf"] as const) {
+      const keys = ["description", "concurrencyLimit", "paused", "baseJobTemplate", "extraVariables", "jobConfiguration", "deleteOnDestroy", "csrf"] as const;
+      for (const key of keys) {
         if (this.given("workPool", key)) {
           this.problem(`workPool.${key}`, w[key], "contradicts workPool.manage false: without the work-pool stack nothing applies it");
         }
@@ -520,16 +524,15 @@ class Resolver {
   }
 
   private resolveNetwork(): ResolvedNetwork {
-    const { vpcId, subnetIds, securityGroupIds, assignPublicIp } = this.config.network;
+    const { vpcId, subnetIds, securityGroupIds, assignPublicIp, egressPorts } = this.config.network;
+    const common = { assignPublicIp, extraSecurityGroupIds: securityGroupIds, egressPorts };
     if (vpcId === undefined) {
-      if (!this.valid("network.vpcId")) return { mode: "default-vpc", assignPublicIp };
+      if (!this.valid("network.vpcId")) return { mode: "default-vpc", ...common };
       if (subnetIds !== undefined) this.problem("network.subnetIds", subnetIds, "needs network.vpcId too (without vpcId the default VPC and all its subnets are used)");
-      if (securityGroupIds !== undefined) this.problem("network.securityGroupIds", securityGroupIds, "needs network.vpcId too (without vpcId the default VPC's default group is used)");
-      return { mode: "default-vpc", assignPublicIp };
+      return { mode: "default-vpc", ...common };
     }
     if (subnetIds === undefined && this.valid("network.subnetIds")) this.problem("network.subnetIds", undefined, "is required with network.vpcId: list the subnets of that VPC the worker runs in");
-    if (securityGroupIds === undefined && this.valid("network.securityGroupIds")) this.problem("network.securityGroupIds", undefined, "is required with network.vpcId: list the worker's security groups");
-    return { mode: "explicit", vpcId, subnetIds: subnetIds ?? [], securityGroupIds: securityGroupIds ?? [], assignPublicIp };
+    return { mode: "explicit", vpcId, subnetIds: subnetIds ?? [], ...common };
   }
 
   private checkWorker(): ParsedConfig["worker"] {

@@ -252,9 +252,16 @@ export const CONFIG_SCHEMA = z
           .describe("Subnets of the worker service (required with vpcId). Default: all subnets of the default VPC."),
         securityGroupIds: z
           .array(id("securityGroupId"))
-          .min(1, { message: "must list at least one security group" })
-          .optional()
-          .describe("Security groups of the worker service (required with vpcId). Default: the VPC's default group."),
+          .default([])
+          .describe(
+            "Additional security groups of the worker and flow runs, besides the worker's own group (no ingress, egress " +
+              "only on network.egressPorts) that the stack always creates instead of using the VPC's default group.",
+          ),
+        egressPorts: z
+          .array(z.number().int().min(1).max(65535))
+          .min(1, { message: "must list at least one port (443 reaches Prefect Cloud, registries and AWS APIs)" })
+          .default([443])
+          .describe("TCP ports the worker's security group may reach anywhere; add your self-hosted server's port (e.g. 4200)."),
         assignPublicIp: z
           .boolean()
           .default(true)

@@ -1,4 +1,3 @@
-import { DataAwsSecurityGroup } from "@cdktf/provider-aws/lib/data-aws-security-group";
 import { DataAwsSubnets } from "@cdktf/provider-aws/lib/data-aws-subnets";
 import { DataAwsVpc } from "@cdktf/provider-aws/lib/data-aws-vpc";
 import { Token } from "cdktf";
@@ -10,13 +9,11 @@ export interface DefaultVpcOverrides {
   readonly vpcIdVariable: string;
   /** Variable name of the subnet IDs (type list(string), nullable). */
   readonly subnetIdsVariable: string;
-  /** Variable name of the security group IDs (type list(string), nullable). */
-  readonly securityGroupIdsVariable: string;
 }
 
 export type WorkerNetworkProps =
   | {
-      /** Look up the account's default VPC, its subnets and its `default` security group, as the guide does. */
+      /** Look up the account's default VPC and its subnets, as the guide does. */
       readonly mode: "default-vpc";
       /**
        * Variables that skip each lookup when set, so an ops team can pin the
@@ -29,24 +26,20 @@ export type WorkerNetworkProps =
       readonly mode: "explicit";
       readonly vpcId: string;
       readonly subnetIds: string[];
-      readonly securityGroupIds: string[];
     };
 
-/** Where the worker runs: the default VPC (looked up) or an explicit VPC, subnets and security groups. */
+/** Where the worker runs: the default VPC (looked up) or an explicit VPC and subnets. */
 export class WorkerNetwork extends Construct {
   public readonly vpcId: string;
   public readonly subnetIds: string[];
-  public readonly securityGroupIds: string[];
   public readonly defaultVpc?: DataAwsVpc;
   public readonly defaultSubnets?: DataAwsSubnets;
-  public readonly defaultSecurityGroup?: DataAwsSecurityGroup;
 
   constructor(scope: Construct, id: string, props: WorkerNetworkProps) {
     super(scope, id);
     if (props.mode === "explicit") {
       this.vpcId = props.vpcId;
       this.subnetIds = props.subnetIds;
-      this.securityGroupIds = props.securityGroupIds;
       return;
     }
     // Addresses are fixed so that the expressions below can name the lookups.
@@ -61,16 +54,6 @@ export class WorkerNetwork extends Construct {
     });
     this.defaultSubnets.overrideLogicalId("default_vpc");
     this.subnetIds = Token.asList(lookup.value("subnetIdsVariable", "data.aws_subnets.default_vpc.ids"));
-
-    this.defaultSecurityGroup = new DataAwsSecurityGroup(this, "security_group", {
-      count: lookup.count("securityGroupIdsVariable"),
-      vpcId: this.vpcId,
-      name: "default",
-    });
-    this.defaultSecurityGroup.overrideLogicalId("default_vpc_default");
-    this.securityGroupIds = Token.asList(
-      lookup.value("securityGroupIdsVariable", "data.aws_security_group.default_vpc_default.id", { asList: true }),
-    );
   }
 }
 
@@ -84,12 +67,10 @@ class DefaultVpcLookup {
   }
 
   /** `attributePath` is `data.<type>.<name>.<attribute>`. */
-  value(variable: keyof DefaultVpcOverrides, attributePath: string, options: { asList?: boolean } = {}): string {
-    const wrap = (expression: string) => (options.asList ? `[${expression}]` : expression);
-    if (!this.overrides) return `\${${wrap(attributePath)}}`;
+  value(variable: keyof DefaultVpcOverrides, attributePath: string): string {
+    if (!this.overrides) return `\${${attributePath}}`;
     const [data, type, name, attribute] = attributePath.split(".");
-    const looked = wrap(`one(${data}.${type}.${name}[*].${attribute})`);
     const override = `var.${this.overrides[variable]}`;
-    return `\${${override} != null ? ${override} : ${looked}}`;
+    return `\${${override} != null ? ${override} : one(${data}.${type}.${name}[*].${attribute})}`;
   }
 }

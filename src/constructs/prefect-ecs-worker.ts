@@ -1,5 +1,5 @@
 import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
-import { Annotations, IResolvable } from "cdktf";
+import { Annotations, Fn, IResolvable, Token } from "cdktf";
 import { Construct } from "constructs";
 import { ResolvedConfig } from "../config/resolve";
 import { WorkerApiSecret } from "./api-secret";
@@ -11,6 +11,7 @@ import { FlowRunLogs } from "./flow-run-logs";
 import { DefaultVpcOverrides, WorkerNetwork } from "./network";
 import { renderPrefectYaml } from "./prefect-yaml";
 import { FlowRunTaskRole, TaskExecutionRole, WorkerTaskRole } from "./roles";
+import { WorkerSecurityGroup } from "./worker-security-group";
 import { WorkerService } from "./worker-service";
 
 /**
@@ -35,7 +36,8 @@ export interface WorkerSettings {
   /** Explicit network mode: the network. @default the configured IDs */
   readonly vpcId?: string;
   readonly subnetIds?: string[];
-  readonly securityGroupIds?: string[];
+  /** Groups added to the worker's own security group. @default config.network.securityGroupIds */
+  readonly extraSecurityGroupIds?: string[];
   /** Default-VPC mode: variables that replace the lookups when set. @default always look up */
   readonly defaultVpcOverrides?: DefaultVpcOverrides;
   /** The credential for a created secret (an ephemeral variable). @default none: set outside Terraform */
@@ -61,6 +63,10 @@ export class PrefectEcsWorker extends Construct {
   public readonly config: ResolvedConfig;
   public readonly partition: DataAwsPartition;
   public readonly network: WorkerNetwork;
+  /** The worker's own security group (no ingress). */
+  public readonly securityGroup: WorkerSecurityGroup;
+  /** The worker's group plus the configured extra groups. */
+  public readonly securityGroupIds: string[];
   public readonly cluster: WorkerCluster;
   /** Undefined when the server has no auth. */
   public readonly apiSecret?: WorkerApiSecret;
@@ -99,9 +105,16 @@ export class PrefectEcsWorker extends Construct {
             mode: "explicit",
             vpcId: settings.vpcId ?? config.network.vpcId,
             subnetIds: settings.subnetIds ?? [...config.network.subnetIds],
-            securityGroupIds: settings.securityGroupIds ?? [...config.network.securityGroupIds],
           })
         : new WorkerNetwork(this, "network", { mode: "default-vpc", overrides: settings.defaultVpcOverrides });
+    this.securityGroup = new WorkerSecurityGroup(this, "security_group", {
+      namePrefix: `prefect-worker-${config.workPoolName}-`,
+      vpcId: this.network.vpcId,
+      egressPorts: config.network.egressPorts,
+    });
+    this.securityGroupIds = Token.asList(
+      Fn.concat([[this.securityGroup.securityGroup.id], settings.extraSecurityGroupIds ?? [...config.network.extraSecurityGroupIds]]),
+    );
     this.cluster = new WorkerCluster(this, "cluster", { cluster: config.cluster });
 
     if (config.secret) {
@@ -174,7 +187,7 @@ export class PrefectEcsWorker extends Construct {
       taskRoleArn: this.workerTaskRole.role.arn,
       clusterArn: this.cluster.arn,
       subnetIds: this.network.subnetIds,
-      securityGroupIds: this.network.securityGroupIds,
+      securityGroupIds: this.securityGroupIds,
       assignPublicIp: settings.assignPublicIp ?? config.network.assignPublicIp,
       logGroupName: config.logs.groupName,
       logRetentionInDays: config.logs.retentionInDays,

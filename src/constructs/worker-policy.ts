@@ -38,7 +38,6 @@ export const UNSCOPABLE_WORKER_ACTIONS = [
   "ec2:DescribeVpcs",
   "ecs:DeregisterTaskDefinition",
   "ecs:DescribeTaskDefinition",
-  "ecs:RegisterTaskDefinition",
 ] as const;
 
 /** The observer's SQS calls (sqs:GetQueueAttributes is granted by the guide but never called). */
@@ -86,10 +85,16 @@ export function workerPolicyStatements(props: WorkerPolicyProps): DataAwsIamPoli
   const tasksOfCluster = ecsArn(`task/${c.name}/*`);
   const statements: DataAwsIamPolicyDocumentStatement[] = [
     {
-      sid: "TaskDefinitionsHaveNoResourceLevelPermissions",
+      sid: "NoResourceLevelPermissionsExist",
       effect: "Allow",
       actions: [...UNSCOPABLE_WORKER_ACTIONS],
       resources: ["*"],
+    },
+    {
+      sid: "RegisterFlowRunTaskDefinitions",
+      effect: "Allow",
+      actions: ["ecs:RegisterTaskDefinition"],
+      resources: [ecsArn("task-definition/*")],
     },
     {
       sid: "RunFlowRunTasksInOurCluster",

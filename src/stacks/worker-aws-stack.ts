@@ -54,7 +54,7 @@ export class WorkerAwsStack extends TerraformStack {
     output("cluster_arn", w.cluster.arn, "ECS cluster ARN (work pool variable `cluster`).");
     output("vpc_id", w.network.vpcId, "VPC ID (work pool variable `vpc_id`).");
     output("subnet_ids", w.network.subnetIds, "Subnet IDs of the worker (work pool `network_configuration.subnets`).");
-    output("security_group_ids", w.network.securityGroupIds, "Security group IDs of the worker.");
+    output("security_group_ids", w.securityGroupIds, "Security group IDs of the worker.");
     output("assign_public_ip", this.variables.settings.assignPublicIp, "Whether tasks get a public IP.");
     output("execution_role_arn", w.executionRole.role.arn, "Task execution role ARN (work pool variable `execution_role_arn`).");
     output("worker_task_role_arn", w.workerTaskRole.role.arn, "Task role of the worker container.");

@@ -105,16 +105,14 @@ export class WorkerVariables extends Construct {
     });
     const securityGroupIds = add("security_group_ids", {
       type: "list(string)",
-      description: explicit
-        ? "Security groups of the worker service."
-        : "Security groups of the worker service. null: the VPC's default security group, looked up.",
-      default: explicit?.securityGroupIds,
-      nullable: !explicit,
-      validation: [matchesFormat("security_group_ids", "securityGroupId", { nullable: !explicit, list: true })],
+      description: "Additional security groups of the worker and flow runs, besides the worker's own group.",
+      default: [...config.network.extraSecurityGroupIds],
+      nullable: false,
+      validation: [matchesFormat("security_group_ids", "securityGroupId", { list: true, allowEmpty: true })],
     });
     if (!explicit) {
       // cdktf cannot write `default = null`; an override can.
-      for (const variable of [vpcId, subnetIds, securityGroupIds]) variable.addOverride("default", null);
+      for (const variable of [vpcId, subnetIds]) variable.addOverride("default", null);
     }
 
     let secretValue: string | undefined;
@@ -154,8 +152,9 @@ export class WorkerVariables extends Construct {
       desiredCount: desiredCount.numberValue,
       assignPublicIp: assignPublicIp.booleanValue,
       ...(explicit
-        ? { vpcId: vpcId.stringValue, subnetIds: subnetIds.listValue, securityGroupIds: securityGroupIds.listValue }
+        ? { vpcId: vpcId.stringValue, subnetIds: subnetIds.listValue }
         : { defaultVpcOverrides: DEFAULT_VPC_OVERRIDES }),
+      extraSecurityGroupIds: securityGroupIds.listValue,
       secretValue,
       secretValueVersion,
     };
@@ -165,7 +164,6 @@ export class WorkerVariables extends Construct {
 const DEFAULT_VPC_OVERRIDES: DefaultVpcOverrides = {
   vpcIdVariable: "vpc_id",
   subnetIdsVariable: "subnet_ids",
-  securityGroupIdsVariable: "security_group_ids",
 };
 
 export function secretVariableName(environmentName: string): string {
@@ -175,17 +173,17 @@ export function secretVariableName(environmentName: string): string {
 function matchesFormat(
   variable: string,
   formatName: AwsFormatName,
-  options: { nullable?: boolean; list?: boolean } = {},
+  options: { nullable?: boolean; list?: boolean; allowEmpty?: boolean } = {},
 ): { condition: string; errorMessage: string } {
   const { pattern, allowed } = AWS_FORMATS[formatName];
   const re = JSON.stringify(pattern);
   const test = options.list
-    ? `length(var.${variable}) > 0 && alltrue([for value in var.${variable} : can(regex(${re}, value))])`
+    ? `${options.allowEmpty ? "" : `length(var.${variable}) > 0 && `}alltrue([for value in var.${variable} : can(regex(${re}, value))])`
     : `can(regex(${re}, var.${variable}))`;
   // Conditionals are lazy in Terraform, so a null never reaches regex().
   const condition = options.nullable ? `var.${variable} == null ? true : ${test}` : test;
   return {
     condition: `\${${condition}}`,
-    errorMessage: `${variable} must be ${options.list ? "a non-empty list of " : ""}${allowed}${options.nullable ? " (or null)" : ""}.`,
+    errorMessage: `${variable} must be ${options.list ? `a${options.allowEmpty ? "" : " non-empty"} list of ` : ""}${allowed}${options.nullable ? " (or null)" : ""}.`,
   };
 }

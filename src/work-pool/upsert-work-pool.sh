@@ -112,6 +112,9 @@ explain() {
 csrf_headers() {
   client="terraform-$$"
   request GET "/csrf-token?client=$client"
+  if [ "$status" = 422 ]; then
+    fail "the server at $base has CSRF protection turned off: remove workPool.csrf from the configuration"
+  fi
   [ "$status" = 200 ] || explain
   token=$(sed -n 's/.*"token"[[:space:]]*:[[:space:]]*"\([^"]*\)".*/\1/p' "$tmp/body")
   [ -n "$token" ] || fail "the server's /csrf-token answer holds no token"

@@ -43,6 +43,8 @@ export class WorkPoolStack extends TerraformStack {
   /** The WorkPoolUpdate body (a Terraform local holding plain JSON). */
   public readonly updateBody: TerraformLocal;
   public readonly workPool: DataResource;
+  /** Deletes the pool on destroy; undefined unless workPool.deleteOnDestroy. */
+  public readonly deletion?: DataResource;
   public readonly awsState: DataTerraformRemoteStateLocal;
 
   constructor(scope: Construct, id: string, props: WorkPoolStackProps) {
@@ -132,12 +134,22 @@ export class WorkPoolStack extends TerraformStack {
             WORK_POOL_CREATE_BODY: createBody,
           },
         },
-        ...(pool.deleteOnDestroy
-          ? [{ type: "local-exec" as const, when: "destroy" as const, command: command("delete"), environment: environment("self.input") }]
-          : []),
       ],
     });
     this.workPool.overrideLogicalId("work_pool");
+
+    if (pool.deleteOnDestroy) {
+      // A resource of its own, replaced only when the pool's identity changes: a changed body
+      // re-runs the upsert above without deleting the pool (and its queues) first.
+      const identity = { api_url: target.api_url, pool_name: target.pool_name, pool_name_encoded: target.pool_name_encoded, auth: target.auth, csrf: target.csrf };
+      this.deletion = new DataResource(this, "work_pool_deletion", {
+        input: identity,
+        triggersReplace: identity,
+        dependsOn: [this.workPool],
+        provisioners: [{ type: "local-exec", when: "destroy", command: command("delete"), environment: environment("self.input") }],
+      });
+      this.deletion.overrideLogicalId("work_pool_deletion");
+    }
 
     new TerraformOutput(this, "work_pool_name_output", { value: config.workPoolName, description: "The Prefect work pool." }).overrideLogicalId(
       "work_pool_name",
