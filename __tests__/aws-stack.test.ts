@@ -528,8 +528,8 @@ describe("GIVEN no configuration (the guide's own names) WHEN the AWS stack is s
       });
     });
 
-    it("THEN the command starts the worker without a shell: exactly prefect worker start --pool my-ecs-pool --type ecs", () => {
-      expect(workerContainer(json()).command).toEqual(["prefect", "worker", "start", "--pool", "my-ecs-pool", "--type", "ecs"]);
+    it("THEN the command starts the worker without a shell: exactly prefect worker start --pool my-ecs-pool --type ecs --with-healthcheck", () => {
+      expect(workerContainer(json()).command).toEqual(["prefect", "worker", "start", "--pool", "my-ecs-pool", "--type", "ecs", "--with-healthcheck"]);
     });
 
     it("THEN the environment sets PREFECT_API_URL from var.prefect_api_url and the observer queue name from the events queue", () => {
@@ -855,7 +855,7 @@ describe("GIVEN a work pool named `@team: a = 1` (explicit AWS names) WHEN synth
   });
 
   it("THEN the worker command carries the name verbatim as one argument (exec form, no shell)", () => {
-    expect(workerContainer(json()).command).toEqual(["prefect", "worker", "start", "--pool", POOL, "--type", "ecs"]);
+    expect(workerContainer(json()).command).toEqual(["prefect", "worker", "start", "--pool", POOL, "--type", "ecs", "--with-healthcheck"]);
   });
 
   it("THEN the explicit AWS names are used", () => {
@@ -1264,7 +1264,7 @@ describe("GIVEN work queues, extra environment, sizes, an image and tags WHEN sy
 
   it("THEN each work queue adds --work-queue <name> after the guide's arguments", () => {
     expect(workerContainer(json()).command).toEqual([
-      "prefect", "worker", "start", "--pool", "my-ecs-pool", "--type", "ecs",
+      "prefect", "worker", "start", "--pool", "my-ecs-pool", "--type", "ecs", "--with-healthcheck",
       "--work-queue", "high", "--work-queue", "low",
     ]);
   });
@@ -1339,7 +1339,7 @@ describe("GIVEN custom names for every named resource WHEN synthesized", () => {
 
   it("THEN the worker polls the pool and the observer reads the renamed queue", () => {
     const container = workerContainer(json());
-    expect(container.command).toEqual(["prefect", "worker", "start", "--pool", "data-pool", "--type", "ecs"]);
+    expect(container.command).toEqual(["prefect", "worker", "start", "--pool", "data-pool", "--type", "ecs", "--with-healthcheck"]);
     expect(environmentOf(container).PREFECT_INTEGRATIONS_AWS_ECS_OBSERVER_SQS_QUEUE_NAME).toBe(ref("aws_sqs_queue.events_queue", "name"));
   });
 

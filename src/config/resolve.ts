@@ -78,7 +78,14 @@ export interface ResolvedConfig {
         readonly s3Buckets: readonly string[];
         readonly statements: readonly PolicyStatementConfig[];
       };
-  readonly ecr: { readonly enabled: false } | { readonly enabled: true; readonly repositoryName: string };
+  readonly ecr:
+    | { readonly enabled: false }
+    | {
+        readonly enabled: true;
+        readonly repositoryName: string;
+        readonly imageTagMutability: "MUTABLE" | "IMMUTABLE";
+        readonly keepImages: number;
+      };
   readonly logs: { readonly groupName: string; readonly retentionInDays: number };
   readonly iamPolicies: "least-privilege" | "guide";
   readonly flowRunLogs:
@@ -568,12 +575,17 @@ class Resolver {
   }
 
   private resolveEcr(): ResolvedConfig["ecr"] {
-    const { enabled, repositoryName } = this.config.ecr;
+    const { enabled, repositoryName, imageTagMutability, keepImages } = this.config.ecr;
     if (!enabled) {
       if (repositoryName !== undefined) this.problem("ecr.repositoryName", repositoryName, "contradicts ecr.enabled false");
       return { enabled: false };
     }
-    return { enabled: true, repositoryName: this.derived("ecr.repositoryName", repositoryName, `${this.config.workPool.name}-flows`, "ecrRepositoryName") };
+    return {
+      enabled: true,
+      repositoryName: this.derived("ecr.repositoryName", repositoryName, `${this.config.workPool.name}-flows`, "ecrRepositoryName"),
+      imageTagMutability,
+      keepImages,
+    };
   }
 
   private checkDistinct(resolved: ResolvedConfig): void {

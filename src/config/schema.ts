@@ -333,6 +333,20 @@ export const CONFIG_SCHEMA = z
         repositoryName: id("ecrRepositoryName")
           .optional()
           .describe("Name of the repository (the guide's <my-ecr-repo>). Default: {pool}-flows."),
+        imageTagMutability: z
+          .enum(["MUTABLE", "IMMUTABLE"])
+          .default("MUTABLE")
+          .describe(
+            "MUTABLE because the guide's prefect.yaml pushes the tag `latest` on every deploy; IMMUTABLE satisfies " +
+              "Checkov CKV_AWS_51 but then each deploy must push a new tag.",
+          ),
+        keepImages: z
+          .number()
+          .int()
+          .min(1)
+          .max(1000)
+          .default(30)
+          .describe("Lifecycle policy: keep this many most recent images; untagged images expire after 7 days."),
       })
       .prefault({})
       .describe("ECR repository for flow images (the guide's \"deploy a flow\" section)."),

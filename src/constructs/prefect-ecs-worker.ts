@@ -200,6 +200,8 @@ export class PrefectEcsWorker extends Construct {
     if (config.ecr.enabled) {
       this.flowImageRepository = new FlowImageRepository(this, "flow_images", {
         repositoryName: config.ecr.repositoryName,
+        imageTagMutability: config.ecr.imageTagMutability,
+        keepImages: config.ecr.keepImages,
       });
       this.prefectYaml = renderPrefectYaml({
         workPoolName: config.workPoolName,

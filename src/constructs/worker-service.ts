@@ -70,6 +70,8 @@ export class WorkerService extends Construct {
       essential: true,
       // Exec form, no shell: pool and queue names reach Prefect verbatim, whatever characters they hold.
       command: workerCommand(props.workPoolName, props.workQueues),
+      // The worker's own health endpoint (--with-healthcheck): unhealthy when it stops polling Prefect.
+      healthCheck: WORKER_HEALTH_CHECK,
       environment,
       secrets: props.apiSecret ? [{ name: props.apiSecret.environmentName, valueFrom: props.apiSecret.arn }] : [],
       logConfiguration: {
@@ -124,6 +126,19 @@ export function workerCommand(workPoolName: string, workQueues: readonly string[
     workPoolName,
     "--type",
     "ecs",
+    "--with-healthcheck",
     ...workQueues.flatMap((queue) => ["--work-queue", queue]),
   ];
 }
+
+/** Probes `prefect worker start --with-healthcheck`'s endpoint with the image's Python (no curl in the image). */
+export const WORKER_HEALTH_CHECK = {
+  command: [
+    "CMD-SHELL",
+    "python -c \"import urllib.request; urllib.request.urlopen('http://localhost:8080/health', timeout=5)\"",
+  ],
+  interval: 30,
+  timeout: 10,
+  retries: 3,
+  startPeriod: 60,
+} as const;
