@@ -135,7 +135,7 @@ describe("defaults: the guide's own names", () => {
       environment: {},
     });
     expect(config.network).toEqual({ mode: "default-vpc", assignPublicIp: true, extraSecurityGroupIds: [], egressPorts: [443] });
-    expect(config.ecr).toEqual({ enabled: true, repositoryName: "my-ecs-pool-flows" });
+    expect(config.ecr).toEqual({ enabled: true, repositoryName: "my-ecs-pool-flows", imageTagMutability: "MUTABLE", keepImages: 30 });
     expect(config.logs).toEqual({ groupName: "/ecs/prefect-worker/my-ecs-pool", retentionInDays: 30 });
     expect(config.tags).toEqual({});
   });
@@ -159,7 +159,7 @@ describe("names derived from the work pool name", () => {
       deadLetterQueueName: "team-a-events-dlq",
       ruleName: "team-a-task-state-changes",
     });
-    expect(config.ecr).toEqual({ enabled: true, repositoryName: "team-a-flows" });
+    expect(config.ecr).toEqual({ enabled: true, repositoryName: "team-a-flows", imageTagMutability: "MUTABLE", keepImages: 30 });
     expect(config.logs.groupName).toBe("/ecs/prefect-worker/team-a");
   });
 
@@ -207,7 +207,7 @@ describe("names derived from the work pool name", () => {
     });
 
     expect(config.eventsQueue).toEqual({ name: "q", deadLetterQueueName: "q-dlq", ruleName: "r" });
-    expect(config.ecr).toEqual({ enabled: true, repositoryName: "flows/team-a" });
+    expect(config.ecr).toEqual({ enabled: true, repositoryName: "flows/team-a", imageTagMutability: "MUTABLE", keepImages: 30 });
     expect(config.logs.groupName).toBe("/custom/worker");
   });
 });
@@ -432,7 +432,7 @@ describe("ECR repository names", () => {
     ["2 characters", "ab"],
     ["256 characters", "a".repeat(256)],
   ])("GIVEN a repository name of %s WHEN resolved THEN it is accepted", (_label, repositoryName) => {
-    expect(resolveConfig({ ecr: { repositoryName } }).ecr).toEqual({ enabled: true, repositoryName });
+    expect(resolveConfig({ ecr: { repositoryName } }).ecr).toEqual({ enabled: true, repositoryName, imageTagMutability: "MUTABLE", keepImages: 30 });
   });
 
   test("GIVEN a 251-character pool name WHEN resolved THEN the derived repository name (257 characters) is reported as too long", () => {

@@ -67,6 +67,7 @@ const MATRIX: MatrixCase[] = [
       "aws_iam_role_policy.execution_role_secret_policy",
       "aws_iam_role.flow_run_task_role",
       "aws_ecr_repository.flow_images",
+      "aws_ecr_lifecycle_policy.flow_images",
     ],
   },
   {
@@ -96,6 +97,7 @@ const MATRIX: MatrixCase[] = [
       "aws_iam_policy.flow_run_task_policy",
       "aws_iam_role_policy_attachment.flow_run_task_policy_attachment",
       "aws_ecr_repository.flow_images",
+      "aws_ecr_lifecycle_policy.flow_images",
     ],
   },
   {
@@ -125,6 +127,7 @@ const MATRIX: MatrixCase[] = [
       "aws_iam_role_policy.execution_role_secret_policy",
       "aws_iam_role.flow_run_task_role",
       "aws_ecr_repository.flow_images",
+      "aws_ecr_lifecycle_policy.flow_images",
     ],
   },
   {
@@ -138,6 +141,7 @@ const MATRIX: MatrixCase[] = [
       "aws_iam_role_policy.execution_role_secret_policy",
       "aws_iam_role.flow_run_task_role",
       "aws_ecr_repository.flow_images",
+      "aws_ecr_lifecycle_policy.flow_images",
     ],
   },
 ];
