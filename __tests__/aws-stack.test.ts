@@ -490,7 +490,7 @@ describe("GIVEN no configuration (the guide's own names) WHEN the AWS stack is s
         {
           effect: "Allow",
           principals: [{ type: "Service", identifiers: ["events.amazonaws.com"] }],
-          actions: ["sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"],
+          actions: ["sqs:SendMessage"],
           resources: [ref("aws_sqs_queue.events_queue", "arn")],
           condition: [
             { test: "ArnEquals", variable: "aws:SourceArn", values: [ref("aws_cloudwatch_event_rule.ecs_task_state_changes", "arn")] },

@@ -3,22 +3,56 @@ import { ResolvedConfig } from "./config/resolve";
 import { awsStackName, WorkerAwsStack } from "./stacks/worker-aws-stack";
 import { WorkPoolStack, workPoolStackName } from "./work-pool/work-pool-stack";
 
-export interface SynthesizedApp {
-  readonly app: App;
+/** One work pool's stacks. */
+export interface PoolStacks {
   readonly awsStack: WorkerAwsStack;
   /** Undefined when workPool.manage is false. */
   readonly workPoolStack?: WorkPoolStack;
 }
 
+export interface SynthesizedApp extends PoolStacks {
+  readonly app: App;
+}
+
+export interface SynthesizedApps {
+  readonly app: App;
+  /** The stacks of each configuration, in the order given. */
+  readonly pools: readonly PoolStacks[];
+}
+
 /** Builds the app's stacks for a resolved configuration. */
 export function buildApp(config: ResolvedConfig, outdir: string): SynthesizedApp {
+  const { app, pools } = buildApps([config], outdir);
+  return { app, ...pools[0] };
+}
+
+/**
+ * Builds the stacks of several work pools in one app: each configuration gets
+ * its `<pool>-aws` and `<pool>-work-pool` stacks. Stack names derive from the
+ * pool names, so the pools must map to distinct stack names; account-global
+ * AWS names (roles, cluster, secret, ...) are the configurations' business.
+ */
+export function buildApps(configs: readonly ResolvedConfig[], outdir: string): SynthesizedApps {
+  const byStack = new Map<string, string>();
+  for (const config of configs) {
+    const name = awsStackName(config);
+    const other = byStack.get(name);
+    if (other !== undefined) {
+      throw new Error(`work pools "${other}" and "${config.workPoolName}" both map to stack ${name}; give them distinct names`);
+    }
+    byStack.set(name, config.workPoolName);
+  }
   // No stack traces in the output: they hold absolute paths of this machine.
   const app = new App({ outdir, stackTraces: false });
+  return { app, pools: configs.map((config) => addPoolStacks(app, config)) };
+}
+
+function addPoolStacks(app: App, config: ResolvedConfig): PoolStacks {
   const awsName = awsStackName(config);
   const awsStack = new WorkerAwsStack(app, awsName, { config });
-  if (!config.workPool.manage) return { app, awsStack };
+  if (!config.workPool.manage) return { awsStack };
   const workPoolStack = new WorkPoolStack(app, workPoolStackName(awsName), { config, awsStackName: awsName });
   // Apply order: the pool defaults come from the AWS stack's outputs.
   workPoolStack.addDependency(awsStack);
-  return { app, awsStack, workPoolStack };
+  return { awsStack, workPoolStack };
 }

@@ -5,6 +5,7 @@ import { SqsQueuePolicy } from "@cdktf/provider-aws/lib/sqs-queue-policy";
 import { Fn } from "cdktf";
 import { Construct } from "constructs";
 import { policyDocument } from "./iam-policy";
+import { IamPolicyStyle } from "./worker-policy";
 
 export interface EcsEventsQueueProps {
   readonly queueName: string;
@@ -12,6 +13,11 @@ export interface EcsEventsQueueProps {
   readonly ruleName: string;
   /** Cluster whose task state changes are captured. */
   readonly clusterArn: string;
+  /**
+   * "least-privilege": EventBridge may only send; "guide": also the guide's GetQueueAttributes and GetQueueUrl.
+   * @default "least-privilege"
+   */
+  readonly policyStyle?: IamPolicyStyle;
 }
 
 /** The guide's SQS settings (section 2.10). */
@@ -80,7 +86,8 @@ export class EcsEventsQueue extends Construct {
         sid: "EventBridgeSendsEcsTaskEvents",
         effect: "Allow",
         principals: [{ type: "Service", identifiers: ["events.amazonaws.com"] }],
-        actions: ["sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"],
+        actions:
+          props.policyStyle === "guide" ? ["sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"] : ["sqs:SendMessage"],
         resources: [this.queue.arn],
         condition: [{ test: "ArnEquals", variable: "aws:SourceArn", values: [this.rule.arn] }],
       },

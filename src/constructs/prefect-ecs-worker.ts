@@ -138,6 +138,7 @@ export class PrefectEcsWorker extends Construct {
       deadLetterQueueName: config.eventsQueue.deadLetterQueueName,
       ruleName: config.eventsQueue.ruleName,
       clusterArn: this.cluster.arn,
+      policyStyle: config.iamPolicies,
     });
     if (config.flowRunTaskRole.enabled) {
       this.flowRunTaskRole = new FlowRunTaskRole(this, "flow_run_task_role", {
@@ -206,6 +207,7 @@ export class PrefectEcsWorker extends Construct {
       this.prefectYaml = renderPrefectYaml({
         workPoolName: config.workPoolName,
         imageName: this.flowImageRepository.repositoryUrl,
+        immutableTags: config.ecr.imageTagMutability === "IMMUTABLE",
       });
     }
   }

@@ -8,6 +8,12 @@ export interface PrefectYamlProps {
   readonly workPoolName: string;
   /** Full image name, e.g. `<account>.dkr.ecr.<region>.amazonaws.com/<repo>` (may be a Terraform reference). */
   readonly imageName: string;
+  /**
+   * The repository rejects pushing a tag twice: build with prefect-docker's
+   * default tag (a new timestamp each build) instead of `latest`.
+   * @default false
+   */
+  readonly immutableTags?: boolean;
 }
 
 export function renderPrefectYaml(props: PrefectYamlProps): string {
@@ -24,7 +30,7 @@ export function renderPrefectYaml(props: PrefectYamlProps): string {
     "    id: build_image",
     "    requires: prefect-docker>=0.3.1",
     `    image_name: ${props.imageName}`,
-    "    tag: latest",
+    ...(props.immutableTags ? ["    # no tag: prefect-docker tags each build with a timestamp (the repository's tags are immutable)"] : ["    tag: latest"]),
     "    dockerfile: auto",
     "",
     "push:",

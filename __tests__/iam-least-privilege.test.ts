@@ -1,0 +1,818 @@
+/**
+ * Least privilege, proven with a real IAM evaluation engine
+ * (@cloud-copilot/iam-simulate through support/iam-simulator.ts).
+ *
+ * For a matrix of configurations, the policies the stack synthesizes are
+ * rendered to IAM JSON (support/policy-render.ts, with example ARNs in account
+ * 123456789012 / us-east-1) and every AWS call the Prefect ECS worker and its
+ * observer make (shared/spec/worker-aws-calls.md) is simulated with the request
+ * context AWS sends: each must be Allowed, and requests outside our resources
+ * must be denied. Static checks cover every policy document of the stack.
+ */
+import { PrefectEcsWorkerConfigInput } from "../src/config/schema";
+import {
+  actionSupportsResourceLevel,
+  ContextValues,
+  isKnownAction,
+  simulateWithDetails,
+  SimulationRequest,
+  SimulationResult,
+} from "./support/iam-simulator";
+import {
+  EXAMPLE_ENVIRONMENT,
+  exampleRefs,
+  interpolate,
+  policyDocumentNames,
+  PolicyJson,
+  PolicyJsonStatement,
+  policyOf,
+  renderPolicyDocument,
+  TerraformRefs,
+} from "./support/policy-render";
+import { synthesize, TerraformJson } from "./support/synth";
+
+// ------------------------------------------------------------ example world
+
+const { account: ACCOUNT, region: REGION } = EXAMPLE_ENVIRONMENT;
+const POOL = "my-ecs-pool";
+/** What the worker registers and runs: family prefect_<pool>_<deployment-id>, with a revision. */
+const TASK_DEFINITION_ARN = `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/prefect_${POOL}_abc:1`;
+const TASK_ID = "0123456789abcdef0123456789abcdef";
+const FLOW_RUN_ID = "6a1f2d3c-4b5a-4c69-8e7f-0a1b2c3d4e5f";
+const DEFAULT_CLUSTER_ARN = `arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/my-ecs-cluster`;
+const EXISTING_CLUSTER_ARN = `arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/shared-cluster`;
+const EXISTING_SECRET_ARN = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:prefect/worker-api-key-Q1w2E3`;
+const KMS_KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+
+const OTHER_CLUSTER_ARN = `arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/other-cluster`;
+const OTHER_ROLE_ARN = `arn:aws:iam::${ACCOUNT}:role/AdminRole`;
+const OTHER_QUEUE_ARN = `arn:aws:sqs:${REGION}:${ACCOUNT}:other-queue`;
+const OTHER_LOG_STREAM_ARN = `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:/ecs/other-app:log-stream:app/app/${TASK_ID}`;
+/** The log group prefect-aws uses when the work pool names none (configure_cloudwatch_logs). */
+const PREFECT_DEFAULT_LOG_STREAM_ARN = `arn:aws:logs:${REGION}:${ACCOUNT}:log-group:prefect:log-stream:prefect-logs_${POOL}_abc/prefect/${TASK_ID}`;
+const OTHER_RULE_ARN = `arn:aws:events:${REGION}:${ACCOUNT}:rule/other-rule`;
+const OTHER_SECRET_ARN = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:other-secret-XyZ123`;
+const OTHER_PARAMETER_ARN = `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/other/secret`;
+const OTHER_KMS_KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT}:key/99999999-8888-7777-6666-555555555555`;
+
+/**
+ * The default key policy AWS gives a customer key: it delegates to IAM, so
+ * identity policies of the account take effect. Without such a statement KMS
+ * ignores identity policies (the engine models this), so every kms:Decrypt
+ * request below carries it: a denial then comes from our policy alone.
+ */
+const DEFAULT_KEY_POLICY = {
+  Version: "2012-10-17",
+  Statement: [
+    { Sid: "EnableIamUserPermissions", Effect: "Allow", Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: "kms:*", Resource: "*" },
+  ],
+};
+
+const ECS_TASKS = "ecs-tasks.amazonaws.com";
+/** Tags prefect-aws puts on RunTask (labels of the flow run). */
+const RUN_TASK_TAGS: ContextValues = {
+  "aws:RequestTag/prefect.io/flow-run-id": FLOW_RUN_ID,
+  "aws:TagKeys": ["prefect.io/flow-run-id", "prefect.io/flow-run-name", "prefect.io/version"],
+};
+
+const taskOf = (clusterArn: string) => `${clusterArn.replace(":cluster/", ":task/")}/${TASK_ID}`;
+
+// ------------------------------------------------------------ configurations
+
+interface Case {
+  title: string;
+  input: PrefectEcsWorkerConfigInput;
+  clusterArn: string;
+  flowRunTaskRole: boolean;
+  flowRunLogs: boolean;
+  /** How the execution role reads the credential; undefined: no auth, no secret. */
+  secret?: { readAction: "secretsmanager:GetSecretValue" | "ssm:GetParameters"; existingArn?: string };
+  kmsKeyArn?: string;
+}
+
+const SELF_HOSTED = { server: "self-hosted", apiUrl: "http://prefect.internal:4200/api" } as const;
+
+const CASES: Case[] = [
+  {
+    title: "the defaults (Cloud, API key in a new Secrets Manager secret, new cluster)",
+    input: {},
+    clusterArn: DEFAULT_CLUSTER_ARN,
+    flowRunTaskRole: true,
+    flowRunLogs: true,
+    secret: { readAction: "secretsmanager:GetSecretValue" },
+  },
+  {
+    title: "self-hosted basic auth in SSM with a customer KMS key, an existing cluster by ARN, an explicit network and S3 buckets for flow runs",
+    input: {
+      prefect: { ...SELF_HOSTED, auth: "basic-auth" },
+      secret: { store: "ssm", kmsKeyArn: KMS_KEY_ARN },
+      cluster: { existing: EXISTING_CLUSTER_ARN },
+      network: { vpcId: "vpc-0123456789abcdef0", subnetIds: ["subnet-0123456789abcdef0", "subnet-0fedcba9876543210"] },
+      flowRunTaskRole: { s3Buckets: ["my-flow-results", "my-flow-code"] },
+    },
+    clusterArn: EXISTING_CLUSTER_ARN,
+    flowRunTaskRole: true,
+    flowRunLogs: true,
+    secret: { readAction: "ssm:GetParameters" },
+    kmsKeyArn: KMS_KEY_ARN,
+  },
+  {
+    title: "a self-hosted server without auth, no flow-run task role and no flow-run logs",
+    input: {
+      prefect: { ...SELF_HOSTED, auth: "none" },
+      flowRunTaskRole: { enabled: false },
+      flowRunLogs: { enabled: false },
+    },
+    clusterArn: DEFAULT_CLUSTER_ARN,
+    flowRunTaskRole: false,
+    flowRunLogs: false,
+  },
+  {
+    title: "an existing Secrets Manager secret given by ARN",
+    input: { secret: { existing: EXISTING_SECRET_ARN } },
+    clusterArn: DEFAULT_CLUSTER_ARN,
+    flowRunTaskRole: true,
+    flowRunLogs: true,
+    secret: { readAction: "secretsmanager:GetSecretValue", existingArn: EXISTING_SECRET_ARN },
+  },
+];
+
+// ------------------------------------------------------------ the stack, rendered
+
+interface Stack {
+  json: TerraformJson;
+  /** Our cluster (the case's: created with the default name, or the existing one). */
+  clusterArn: string;
+  refs: TerraformRefs;
+  /** Every aws_iam_policy_document of the stack, rendered. */
+  documents: Record<string, PolicyJson>;
+  /** Identity policies of the worker task role: the managed worker_task_policy and the inline worker_task_sqs_policy. */
+  workerPolicies: PolicyJson[];
+  /** The inline execution_role_secret_policy (AWS's managed AmazonECSTaskExecutionRolePolicy is left out). */
+  executionPolicies: PolicyJson[];
+  queuePolicy: PolicyJson;
+  workerPrincipal: string;
+  executionPrincipal: string;
+  /** The queue the observer reads: the one named in the worker's PREFECT_INTEGRATIONS_AWS_ECS_OBSERVER_SQS_QUEUE_NAME. */
+  queueArn: string;
+  ruleArn: string;
+  executionRoleArn: string;
+  flowRunTaskRoleArn?: string;
+  flowRunLogStreamArn?: string;
+  workerLogStreamArn: string;
+  /** The ARN ECS reads the worker's credential from (the container's secrets[].valueFrom). */
+  secretArn?: string;
+}
+
+function named(document: PolicyJson, id: string): PolicyJson {
+  return { ...document, Id: id };
+}
+
+function loadStack(c: Case): Stack {
+  const { json } = synthesize(c.input);
+  const refs = exampleRefs(json);
+  const documents = Object.fromEntries(policyDocumentNames(json).map((name) => [name, renderPolicyDocument(json, name, refs)]));
+  const render = (type: string, name: string) => named(documents[policyOf(json, type, name)], `${type}.${name}`);
+  const hasSecretPolicy = json.resource.aws_iam_role_policy?.execution_role_secret_policy !== undefined;
+
+  const container = json.locals?.worker_container as
+    | { environment?: { name: string; value: string }[]; secrets?: { name: string; valueFrom: string }[] }
+    | undefined;
+  if (!container) throw new Error("locals.worker_container (the worker's container definition) is missing");
+  const queueName = container.environment?.find((e) => e.name === "PREFECT_INTEGRATIONS_AWS_ECS_OBSERVER_SQS_QUEUE_NAME")?.value;
+  if (!queueName) throw new Error("the worker container has no PREFECT_INTEGRATIONS_AWS_ECS_OBSERVER_SQS_QUEUE_NAME");
+  const valueFrom = container.secrets?.[0]?.valueFrom;
+  const roleName = (name: string) => refs[`aws_iam_role.${name}.name`];
+  const flowRunGroup = refs["aws_cloudwatch_log_group.flow_runs.arn"];
+
+  return {
+    json,
+    refs,
+    documents,
+    clusterArn: c.clusterArn,
+    workerPolicies: [render("aws_iam_policy", "worker_task_policy"), render("aws_iam_role_policy", "worker_task_sqs_policy")],
+    executionPolicies: hasSecretPolicy ? [render("aws_iam_role_policy", "execution_role_secret_policy")] : [],
+    queuePolicy: render("aws_sqs_queue_policy", "events_queue_policy"),
+    workerPrincipal: `arn:aws:sts::${ACCOUNT}:assumed-role/${roleName("worker_task_role")}/${TASK_ID}`,
+    executionPrincipal: `arn:aws:sts::${ACCOUNT}:assumed-role/${roleName("execution_role")}/${TASK_ID}`,
+    queueArn: `arn:aws:sqs:${REGION}:${ACCOUNT}:${interpolate(queueName, refs)}`,
+    ruleArn: refs["aws_cloudwatch_event_rule.ecs_task_state_changes.arn"],
+    executionRoleArn: refs["aws_iam_role.execution_role.arn"],
+    flowRunTaskRoleArn: refs["aws_iam_role.flow_run_task_role.arn"],
+    flowRunLogStreamArn: flowRunGroup && `${flowRunGroup}:log-stream:prefect-logs_${POOL}_abc/prefect/${TASK_ID}`,
+    workerLogStreamArn: `${refs["aws_cloudwatch_log_group.worker.arn"]}:log-stream:worker/prefect-worker/${TASK_ID}`,
+    secretArn: valueFrom === undefined ? undefined : interpolate(valueFrom, refs),
+  };
+}
+
+/** Policies attached to role `aws_iam_role.<role>`: managed policy ARNs and inline policy logical names. */
+function attachedTo(json: TerraformJson, role: string) {
+  const roleName = `\${aws_iam_role.${role}.name}`;
+  const managed = Object.values(json.resource.aws_iam_role_policy_attachment ?? {})
+    .filter((a) => a.role === roleName)
+    .map((a) => a.policy_arn as string)
+    .sort();
+  const inline = Object.entries(json.resource.aws_iam_role_policy ?? {})
+    .filter(([, p]) => p.role === roleName)
+    .map(([name]) => name)
+    .sort();
+  const body = json.resource.aws_iam_role[role];
+  const embedded = ["inline_policy", "managed_policy_arns"].filter((key) => body[key] !== undefined);
+  return { managed, inline, embedded };
+}
+
+// ------------------------------------------------------------ simulation helpers
+
+type Request = Pick<SimulationRequest, "action" | "resource" | "context" | "resourcePolicy">;
+
+interface Call {
+  title: string;
+  when?: (c: Case) => boolean;
+  request: (s: Stack) => Request;
+}
+
+async function decide(principal: string, identityPolicies: object[], request: Request) {
+  const details = await simulateWithDetails({ principal, identityPolicies, ...request });
+  // The explanation (granting statement, or why each near-miss did not match) shows in the diff on failure.
+  return { result: details.result, explanation: details.explanation };
+}
+
+function expectDecision(actual: { result: SimulationResult; explanation: string }, expected: SimulationResult) {
+  // On failure the message shows the decision with the engine's explanation.
+  expect(actual.result === expected ? expected : `${actual.result}\n${actual.explanation}`).toBe(expected);
+}
+
+const sqsCall = (action: string) => (s: Stack): Request => ({ action, resource: s.queueArn, resourcePolicy: s.queuePolicy });
+
+/** Every call of shared/spec/worker-aws-calls.md, with the context AWS sends. */
+const WORKER_CALLS: Call[] = [
+  {
+    title: "ecs:RegisterTaskDefinition of a flow-run task definition (FARGATE, 1024 CPU / 2048 MiB)",
+    request: () => ({
+      action: "ecs:RegisterTaskDefinition",
+      resource: TASK_DEFINITION_ARN,
+      context: { "ecs:compute-compatibility": "FARGATE", "ecs:task-cpu": "1024", "ecs:task-memory": "2048" },
+    }),
+  },
+  {
+    title: "iam:PassRole of the execution role (executionRoleArn of the task definition) to ECS tasks",
+    request: (s) => ({ action: "iam:PassRole", resource: s.executionRoleArn, context: { "iam:PassedToService": ECS_TASKS } }),
+  },
+  { title: "ecs:DescribeTaskDefinition", request: () => ({ action: "ecs:DescribeTaskDefinition", resource: "*" }) },
+  {
+    title: "ecs:RunTask of the flow-run task definition in our cluster, with the flow-run tags",
+    request: (s) => ({
+      action: "ecs:RunTask",
+      resource: TASK_DEFINITION_ARN,
+      context: { "ecs:cluster": s.clusterArn, ...RUN_TASK_TAGS },
+    }),
+  },
+  {
+    title: "ecs:TagResource of the task RunTask creates (ecs:CreateAction RunTask)",
+    request: (s) => ({
+      action: "ecs:TagResource",
+      resource: taskOf(s.clusterArn),
+      context: { "ecs:CreateAction": "RunTask", ...RUN_TASK_TAGS },
+    }),
+  },
+  {
+    title: "iam:PassRole of the flow-run task role (overrides.taskRoleArn) to ECS tasks",
+    when: (c) => c.flowRunTaskRole,
+    request: (s) => ({ action: "iam:PassRole", resource: s.flowRunTaskRoleArn as string, context: { "iam:PassedToService": ECS_TASKS } }),
+  },
+  {
+    title: "ecs:StopTask of a flow-run task of our cluster (cancellation)",
+    request: (s) => ({ action: "ecs:StopTask", resource: taskOf(s.clusterArn), context: { "ecs:cluster": s.clusterArn } }),
+  },
+  { title: "ec2:DescribeVpcs", request: () => ({ action: "ec2:DescribeVpcs", resource: "*", context: { "ec2:Region": REGION } }) },
+  { title: "ec2:DescribeSubnets", request: () => ({ action: "ec2:DescribeSubnets", resource: "*", context: { "ec2:Region": REGION } }) },
+  { title: "sqs:GetQueueUrl of the events queue (observer start)", request: sqsCall("sqs:GetQueueUrl") },
+  { title: "sqs:ReceiveMessage from the events queue", request: sqsCall("sqs:ReceiveMessage") },
+  { title: "sqs:DeleteMessage from the events queue", request: sqsCall("sqs:DeleteMessage") },
+  { title: "sqs:ChangeMessageVisibility on the events queue", request: sqsCall("sqs:ChangeMessageVisibility") },
+  {
+    title: "ecs:DescribeTasks of a flow-run task of our cluster (observer reads its tags)",
+    request: (s) => ({
+      action: "ecs:DescribeTasks",
+      resource: taskOf(s.clusterArn),
+      context: { "ecs:cluster": s.clusterArn },
+    }),
+  },
+  {
+    title: "logs:GetLogEvents of a stream of the flow-run log group (crashed-run logs)",
+    when: (c) => c.flowRunLogs,
+    request: (s) => ({ action: "logs:GetLogEvents", resource: s.flowRunLogStreamArn as string }),
+  },
+  { title: "ecs:DeregisterTaskDefinition", request: () => ({ action: "ecs:DeregisterTaskDefinition", resource: "*" }) },
+];
+
+/** Requests outside what the worker needs, or outside our resources. */
+const OUT_OF_SCOPE: Call[] = [
+  {
+    title: "ecs:RunTask in another cluster",
+    request: () => ({ action: "ecs:RunTask", resource: TASK_DEFINITION_ARN, context: { "ecs:cluster": OTHER_CLUSTER_ARN, ...RUN_TASK_TAGS } }),
+  },
+  {
+    title: "ecs:StopTask of a task in another cluster",
+    request: () => ({ action: "ecs:StopTask", resource: taskOf(OTHER_CLUSTER_ARN), context: { "ecs:cluster": OTHER_CLUSTER_ARN } }),
+  },
+  {
+    title: "ecs:DescribeTasks of a task in another cluster",
+    request: () => ({ action: "ecs:DescribeTasks", resource: taskOf(OTHER_CLUSTER_ARN), context: { "ecs:cluster": OTHER_CLUSTER_ARN } }),
+  },
+  {
+    title: "ecs:TagResource of a task of our cluster outside RunTask (a plain TagResource call, no ecs:CreateAction)",
+    request: (s) => ({ action: "ecs:TagResource", resource: taskOf(s.clusterArn), context: RUN_TASK_TAGS }),
+  },
+  {
+    title: "iam:PassRole of another role to ECS tasks",
+    request: () => ({ action: "iam:PassRole", resource: OTHER_ROLE_ARN, context: { "iam:PassedToService": ECS_TASKS } }),
+  },
+  {
+    title: "iam:PassRole of our execution role to another service (lambda.amazonaws.com)",
+    request: (s) => ({ action: "iam:PassRole", resource: s.executionRoleArn, context: { "iam:PassedToService": "lambda.amazonaws.com" } }),
+  },
+  {
+    title: "iam:PassRole of our flow-run task role to another service (ec2.amazonaws.com)",
+    when: (c) => c.flowRunTaskRole,
+    request: (s) => ({
+      action: "iam:PassRole",
+      resource: s.flowRunTaskRoleArn as string,
+      context: { "iam:PassedToService": "ec2.amazonaws.com" },
+    }),
+  },
+  ...["sqs:GetQueueUrl", "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility"].map(
+    (action): Call => ({ title: `${action} on another queue`, request: () => ({ action, resource: OTHER_QUEUE_ARN }) }),
+  ),
+  { title: "sqs:SendMessage to our queue (only EventBridge sends)", request: sqsCall("sqs:SendMessage") },
+  { title: "sqs:GetQueueAttributes of our queue (never called; the guide grants it)", request: sqsCall("sqs:GetQueueAttributes") },
+  {
+    title: "logs:GetLogEvents of another log group",
+    request: () => ({ action: "logs:GetLogEvents", resource: OTHER_LOG_STREAM_ARN }),
+  },
+  {
+    title: "logs:GetLogEvents of prefect-aws's default log group when flow-run logs are disabled (nothing to read)",
+    when: (c) => !c.flowRunLogs,
+    request: () => ({ action: "logs:GetLogEvents", resource: PREFECT_DEFAULT_LOG_STREAM_ARN }),
+  },
+  {
+    title: "logs:PutLogEvents into the worker's own log group (the guide grants it; ECS writes logs with the execution role)",
+    request: (s) => ({ action: "logs:PutLogEvents", resource: s.workerLogStreamArn }),
+  },
+  {
+    title: "logs:PutLogEvents into the flow-run log group",
+    when: (c) => c.flowRunLogs,
+    request: (s) => ({ action: "logs:PutLogEvents", resource: s.flowRunLogStreamArn as string }),
+  },
+  { title: "iam:CreateRole", request: () => ({ action: "iam:CreateRole", resource: `arn:aws:iam::${ACCOUNT}:role/NewRole` }) },
+  { title: "ecs:DeleteCluster of our cluster", request: (s) => ({ action: "ecs:DeleteCluster", resource: s.clusterArn }) },
+  {
+    title: "secretsmanager:GetSecretValue (the worker's credential reaches it through ECS and the execution role)",
+    request: (s) => ({
+      action: "secretsmanager:GetSecretValue",
+      resource: s.secretArn?.includes(":secretsmanager:") ? s.secretArn : OTHER_SECRET_ARN,
+    }),
+  },
+  {
+    title: "ssm:GetParameters of our parameter",
+    when: (c) => c.secret?.readAction === "ssm:GetParameters",
+    request: (s) => ({ action: "ssm:GetParameters", resource: s.secretArn as string }),
+  },
+];
+
+// ------------------------------------------------------------ static policy checks
+
+function actionsOf(statement: PolicyJsonStatement): string[] {
+  return statement.Action ?? [];
+}
+
+function statementsOf(documents: Record<string, PolicyJson>): { where: string; statement: PolicyJsonStatement }[] {
+  return Object.entries(documents).flatMap(([name, doc]) =>
+    doc.Statement.map((statement, i) => ({ where: `${name}.Statement[${i}]${statement.Sid ? ` (${statement.Sid})` : ""}`, statement })),
+  );
+}
+
+async function unknownActions(documents: Record<string, PolicyJson>): Promise<string[]> {
+  const found: string[] = [];
+  for (const { where, statement } of statementsOf(documents)) {
+    for (const action of [...actionsOf(statement), ...(statement.NotAction ?? [])]) {
+      if (!(await isKnownAction(action))) found.push(`${where}: ${action}`);
+    }
+  }
+  return found;
+}
+
+function wildcardActions(documents: Record<string, PolicyJson>): string[] {
+  return statementsOf(documents).flatMap(({ where, statement }) =>
+    [...actionsOf(statement), ...(statement.NotAction ?? [])]
+      .filter((action) => action === "*" || action.endsWith(":*"))
+      .map((action) => `${where}: ${action}`),
+  );
+}
+
+/** Actions granted on Resource "*" although they support resource-level permissions (CKV_AWS_355). */
+async function restrictableActionsOnStar(documents: Record<string, PolicyJson>): Promise<string[]> {
+  const found: string[] = [];
+  for (const { where, statement } of statementsOf(documents)) {
+    if (!(statement.Resource ?? []).includes("*")) continue;
+    for (const action of actionsOf(statement)) {
+      if (await actionSupportsResourceLevel(action)) found.push(`${where}: ${action}`);
+    }
+  }
+  return found;
+}
+
+/** iam:PassRole statements on "*" or without an iam:PassedToService condition (CKV_AWS_286). */
+function unsafePassRoles(documents: Record<string, PolicyJson>): string[] {
+  const found: string[] = [];
+  for (const { where, statement } of statementsOf(documents)) {
+    if (statement.Effect !== "Allow") continue;
+    const passRole =
+      actionsOf(statement).some((a) => ["iam:passrole", "iam:*", "*"].includes(a.toLowerCase())) ||
+      (statement.NotAction !== undefined && !statement.NotAction.some((a) => a.toLowerCase() === "iam:passrole"));
+    if (!passRole) continue;
+    if ((statement.Resource ?? []).some((r) => r === "*") || statement.NotResource) found.push(`${where}: iam:PassRole on "*"`);
+    const keys = Object.values(statement.Condition ?? {}).flatMap((byKey) => Object.keys(byKey).map((k) => k.toLowerCase()));
+    if (!keys.includes("iam:passedtoservice")) found.push(`${where}: iam:PassRole without an iam:PassedToService condition`);
+  }
+  return found;
+}
+
+function actionsOnStar(documents: Record<string, PolicyJson>): string[] {
+  return [
+    ...new Set(
+      statementsOf(documents)
+        .filter(({ statement }) => (statement.Resource ?? []).includes("*"))
+        .flatMap(({ statement }) => actionsOf(statement)),
+    ),
+  ].sort();
+}
+
+// ------------------------------------------------------------ the matrix
+
+describe.each(CASES)("GIVEN $title", (c) => {
+  let stack: Stack;
+
+  beforeAll(() => {
+    stack = loadStack(c);
+  });
+
+  describe("WHEN the worker task role's policies are collected", () => {
+    it("THEN our cluster is the one the policies and the events rule are about", () => {
+      if (c.input.cluster?.existing) expect(stack.json.resource.aws_ecs_cluster).toBeUndefined();
+      else expect(stack.refs["aws_ecs_cluster.cluster.arn"]).toBe(c.clusterArn);
+    });
+
+    it("THEN the role has exactly the managed worker_task_policy and the inline worker_task_sqs_policy (nothing else to simulate)", () => {
+      expect(attachedTo(stack.json, "worker_task_role")).toEqual({
+        managed: ["${aws_iam_policy.worker_task_policy.arn}"],
+        inline: ["worker_task_sqs_policy"],
+        embedded: [],
+      });
+    });
+
+    it("THEN the worker task definition runs with the worker task role and the execution role", () => {
+      const task = stack.json.resource.aws_ecs_task_definition.worker;
+      expect([task.task_role_arn, task.execution_role_arn]).toEqual([
+        "${aws_iam_role.worker_task_role.arn}",
+        "${aws_iam_role.execution_role.arn}",
+      ]);
+    });
+  });
+
+  describe("WHEN the worker and its observer make each of their AWS calls as the worker task role", () => {
+    it.each(WORKER_CALLS.filter((call) => call.when?.(c) ?? true))("THEN $title is Allowed", async (call) => {
+      expectDecision(await decide(stack.workerPrincipal, stack.workerPolicies, call.request(stack)), "Allowed");
+    });
+  });
+
+  describe("WHEN the worker task role makes a request outside what the worker needs", () => {
+    it.each(OUT_OF_SCOPE.filter((call) => call.when?.(c) ?? true))("THEN $title is ImplicitlyDenied", async (call) => {
+      expectDecision(await decide(stack.workerPrincipal, stack.workerPolicies, call.request(stack)), "ImplicitlyDenied");
+    });
+  });
+
+  if (c.secret) {
+    const secret = c.secret;
+    const store = secret.readAction.startsWith("ssm:") ? "ssm" : "secretsmanager";
+    const otherOfStore = store === "ssm" ? OTHER_PARAMETER_ARN : OTHER_SECRET_ARN;
+
+    describe("WHEN ECS reads the worker's credential with the execution role", () => {
+      it("THEN the role has AWS's AmazonECSTaskExecutionRolePolicy and exactly our inline execution_role_secret_policy", () => {
+        expect(attachedTo(stack.json, "execution_role")).toEqual({
+          managed: ["arn:${data.aws_partition.current.partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"],
+          inline: ["execution_role_secret_policy"],
+          embedded: [],
+        });
+      });
+
+      it("THEN the container's secret is the expected one", () => {
+        if (secret.existingArn) expect(stack.secretArn).toBe(secret.existingArn);
+        else expect(stack.secretArn).toBe(stack.refs[`${store === "ssm" ? "aws_ssm_parameter" : "aws_secretsmanager_secret"}.prefect_api_secret.arn`]);
+      });
+
+      it(`THEN ${secret.readAction} on exactly the container's secret ARN is Allowed`, async () => {
+        expectDecision(
+          await decide(stack.executionPrincipal, stack.executionPolicies, { action: secret.readAction, resource: stack.secretArn as string }),
+          "Allowed",
+        );
+      });
+
+      it("THEN the policy grants that read (and kms:Decrypt on the configured key) and nothing else", () => {
+        const granted = stack.executionPolicies.flatMap((p) => p.Statement).map((s) => ({ Effect: s.Effect, Action: s.Action, Resource: s.Resource, Condition: s.Condition }));
+        expect(granted).toEqual([
+          { Effect: "Allow", Action: [secret.readAction], Resource: [stack.secretArn], Condition: undefined },
+          ...(c.kmsKeyArn ? [{ Effect: "Allow", Action: ["kms:Decrypt"], Resource: [c.kmsKeyArn], Condition: undefined }] : []),
+        ]);
+      });
+
+      it(`THEN ${secret.readAction} on another secret is ImplicitlyDenied`, async () => {
+        expectDecision(
+          await decide(stack.executionPrincipal, stack.executionPolicies, { action: secret.readAction, resource: otherOfStore }),
+          "ImplicitlyDenied",
+        );
+      });
+
+      it("THEN writing our secret is ImplicitlyDenied", async () => {
+        const write = store === "ssm" ? "ssm:PutParameter" : "secretsmanager:PutSecretValue";
+        expectDecision(
+          await decide(stack.executionPrincipal, stack.executionPolicies, { action: write, resource: stack.secretArn as string }),
+          "ImplicitlyDenied",
+        );
+      });
+
+      if (c.kmsKeyArn) {
+        const kmsKeyArn = c.kmsKeyArn;
+        const viaService = { "kms:ViaService": `${store}.${REGION}.amazonaws.com` };
+        it("THEN kms:Decrypt with our key (via the secret's service) is Allowed", async () => {
+          expectDecision(
+            await decide(stack.executionPrincipal, stack.executionPolicies, {
+              action: "kms:Decrypt",
+              resource: kmsKeyArn,
+              context: viaService,
+              resourcePolicy: DEFAULT_KEY_POLICY,
+            }),
+            "Allowed",
+          );
+        });
+
+        it("THEN kms:Decrypt with our key is ImplicitlyDenied when the key policy does not delegate to IAM (the key's owner must keep the default statement)", async () => {
+          const keyPolicyWithoutIam = {
+            Version: "2012-10-17",
+            Statement: [{ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${ACCOUNT}:role/KeyAdmin` }, Action: "kms:*", Resource: "*" }],
+          };
+          expectDecision(
+            await decide(stack.executionPrincipal, stack.executionPolicies, {
+              action: "kms:Decrypt",
+              resource: kmsKeyArn,
+              context: viaService,
+              resourcePolicy: keyPolicyWithoutIam,
+            }),
+            "ImplicitlyDenied",
+          );
+        });
+
+        it("THEN kms:Decrypt with another key is ImplicitlyDenied", async () => {
+          expectDecision(
+            await decide(stack.executionPrincipal, stack.executionPolicies, {
+              action: "kms:Decrypt",
+              resource: OTHER_KMS_KEY_ARN,
+              context: viaService,
+              resourcePolicy: DEFAULT_KEY_POLICY,
+            }),
+            "ImplicitlyDenied",
+          );
+        });
+      } else {
+        it("THEN kms:Decrypt is ImplicitlyDenied (no customer key configured)", async () => {
+          expectDecision(
+            await decide(stack.executionPrincipal, stack.executionPolicies, {
+              action: "kms:Decrypt",
+              resource: OTHER_KMS_KEY_ARN,
+              resourcePolicy: DEFAULT_KEY_POLICY,
+            }),
+            "ImplicitlyDenied",
+          );
+        });
+      }
+    });
+  } else {
+    describe("WHEN the execution role's policies are collected", () => {
+      it("THEN there is no secret, and the execution role has only AWS's AmazonECSTaskExecutionRolePolicy", () => {
+        expect(stack.secretArn).toBeUndefined();
+        expect(policyDocumentNames(stack.json)).not.toContain("execution_role_secret_policy");
+        expect(attachedTo(stack.json, "execution_role")).toEqual({
+          managed: ["arn:${data.aws_partition.current.partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"],
+          inline: [],
+          embedded: [],
+        });
+      });
+    });
+  }
+
+  describe("WHEN EventBridge delivers ECS task state changes to the events queue (queue policy)", () => {
+    const send = (sourceArn: string) =>
+      decide("events.amazonaws.com", [], {
+        action: "sqs:SendMessage",
+        resource: stack.queueArn,
+        resourcePolicy: stack.queuePolicy,
+        context: { "aws:SourceArn": sourceArn },
+      });
+
+    it("THEN sqs:SendMessage on behalf of our rule is Allowed", async () => {
+      expectDecision(await send(stack.ruleArn), "Allowed");
+    });
+
+    it("THEN sqs:SendMessage on behalf of another rule is ImplicitlyDenied", async () => {
+      expectDecision(await send(OTHER_RULE_ARN), "ImplicitlyDenied");
+    });
+  });
+
+  describe("WHEN every policy document of the stack is checked against the IAM data", () => {
+    it("THEN every action exists (a typo cannot pass)", async () => {
+      expect(await unknownActions(stack.documents)).toEqual([]);
+    });
+
+    it('THEN no action is "*" or "service:*" (CKV_AWS_63 / CKV_AWS_49)', () => {
+      expect(wildcardActions(stack.documents)).toEqual([]);
+    });
+
+    it('THEN Resource "*" carries only actions without resource-level permissions (CKV_AWS_355)', async () => {
+      expect(await restrictableActionsOnStar(stack.documents)).toEqual([]);
+    });
+
+    it('THEN iam:PassRole always has an iam:PassedToService condition and never Resource "*" (CKV_AWS_286)', () => {
+      expect(unsafePassRoles(stack.documents)).toEqual([]);
+    });
+
+    it('THEN the actions left on "*" are exactly the four wildcard-only ones', () => {
+      expect(actionsOnStar(stack.documents)).toEqual([
+        "ec2:DescribeSubnets",
+        "ec2:DescribeVpcs",
+        "ecs:DeregisterTaskDefinition",
+        "ecs:DescribeTaskDefinition",
+      ]);
+    });
+  });
+});
+
+// ------------------------------------------------------------ the guide's policy
+
+describe('GIVEN iam.policies "guide" (the guide\'s worker-policy.json and sqs-policy.json as printed)', () => {
+  const c: Case = {
+    title: "guide",
+    input: { iam: { policies: "guide" } },
+    clusterArn: DEFAULT_CLUSTER_ARN,
+    flowRunTaskRole: true,
+    flowRunLogs: true,
+    secret: { readAction: "secretsmanager:GetSecretValue" },
+  };
+  let stack: Stack;
+
+  beforeAll(() => {
+    stack = loadStack(c);
+  });
+
+  it('WHEN the worker policy is rendered THEN it is the guide\'s: twelve actions on "*"', () => {
+    const [managed, sqs] = stack.workerPolicies;
+    expect(managed.Statement).toHaveLength(1);
+    const [statement] = managed.Statement;
+    expect({ ...statement, Action: [...(statement.Action ?? [])].sort() }).toEqual({
+      Sid: "PrefectEcsWorker",
+      Effect: "Allow",
+      Action: [
+        "ec2:DescribeSubnets",
+        "ec2:DescribeVpcs",
+        "ecs:DeregisterTaskDefinition",
+        "ecs:DescribeTaskDefinition",
+        "ecs:DescribeTasks",
+        "ecs:RegisterTaskDefinition",
+        "ecs:RunTask",
+        "ecs:StopTask",
+        "ecs:TagResource",
+        "iam:PassRole",
+        "logs:GetLogEvents",
+        "logs:PutLogEvents",
+      ],
+      Resource: ["*"],
+    });
+    expect(sqs.Statement.flatMap((s) => s.Action ?? []).sort()).toEqual([
+      "sqs:ChangeMessageVisibility",
+      "sqs:DeleteMessage",
+      "sqs:GetQueueAttributes",
+      "sqs:GetQueueUrl",
+      "sqs:ReceiveMessage",
+    ]);
+  });
+
+  describe("WHEN the worker and its observer make each of their AWS calls", () => {
+    it.each(WORKER_CALLS.filter((call) => call.when?.(c) ?? true))("THEN $title is Allowed", async (call) => {
+      expectDecision(await decide(stack.workerPrincipal, stack.workerPolicies, call.request(stack)), "Allowed");
+    });
+  });
+
+  describe("WHEN the worker task role makes requests our least-privilege policy denies", () => {
+    const broader: Call[] = [
+      OUT_OF_SCOPE.find((call) => call.title === "iam:PassRole of another role to ECS tasks") as Call,
+      OUT_OF_SCOPE.find((call) => call.title.startsWith("iam:PassRole of our execution role to another service")) as Call,
+      OUT_OF_SCOPE.find((call) => call.title === "ecs:RunTask in another cluster") as Call,
+      OUT_OF_SCOPE.find((call) => call.title === "ecs:StopTask of a task in another cluster") as Call,
+      OUT_OF_SCOPE.find((call) => call.title.startsWith("ecs:TagResource of a task of our cluster outside RunTask")) as Call,
+      OUT_OF_SCOPE.find((call) => call.title === "logs:GetLogEvents of another log group") as Call,
+      OUT_OF_SCOPE.find((call) => call.title.startsWith("logs:PutLogEvents into the worker's own log group")) as Call,
+      OUT_OF_SCOPE.find((call) => call.title.startsWith("sqs:GetQueueAttributes of our queue")) as Call,
+    ];
+
+    it("THEN the calls are all found", () => {
+      expect(broader.every(Boolean)).toBe(true);
+    });
+
+    it.each(broader.filter(Boolean))("THEN $title is Allowed: the guide's policy is broader", async (call) => {
+      expectDecision(await decide(stack.workerPrincipal, stack.workerPolicies, call.request(stack)), "Allowed");
+    });
+  });
+
+  it("WHEN the documents are checked THEN the guide's policy breaks CKV_AWS_355 and CKV_AWS_286, and every action still exists", async () => {
+    expect(await unknownActions(stack.documents)).toEqual([]);
+    const restrictable = await restrictableActionsOnStar(stack.documents);
+    for (const action of ["ecs:RunTask", "ecs:StopTask", "ecs:TagResource", "iam:PassRole", "logs:PutLogEvents"]) {
+      expect(restrictable).toContain(`worker_task_policy.Statement[0] (PrefectEcsWorker): ${action}`);
+    }
+    expect(unsafePassRoles(stack.documents)).toEqual([
+      'worker_task_policy.Statement[0] (PrefectEcsWorker): iam:PassRole on "*"',
+      "worker_task_policy.Statement[0] (PrefectEcsWorker): iam:PassRole without an iam:PassedToService condition",
+    ]);
+  });
+});
+
+// ------------------------------------------------------------ the renderer itself
+
+describe("GIVEN a policy document data source with Terraform interpolations", () => {
+  const json = {
+    resource: {
+      aws_iam_role_policy: {
+        p: { policy: "${data.aws_iam_policy_document.doc.json}" },
+        literal: { policy: '{"Version":"2012-10-17"}' },
+      },
+    },
+    data: {
+      aws_iam_policy_document: {
+        doc: {
+          statement: [
+            {
+              sid: "S",
+              actions: ["ecs:StopTask"],
+              resources: [
+                'arn:${element(split(":", aws_ecs_cluster.c.arn), 1)}:ecs:${var.aws_region}:${element(split(":", aws_ecs_cluster.c.arn), 4)}:task/${element(split("/", aws_ecs_cluster.c.arn), 1)}/*',
+                '${element(split(":", "arn:aws:ecs:eu-west-1:210987654321:cluster/lit"), 3)}',
+              ],
+              principals: [{ type: "AWS", identifiers: ["${aws_iam_role.r.arn}"] }],
+              condition: [{ test: "ArnEquals", variable: "ecs:cluster", values: ["${aws_ecs_cluster.c.arn}"] }],
+            },
+          ],
+        },
+        bad: { statement: [{ actions: ["s3:GetObject"], resources: ['${format("%s", var.aws_region)}'] }] },
+        missing: { statement: [{ actions: ["s3:GetObject"], resources: ["${aws_s3_bucket.b.arn}/*"] }] },
+      },
+    },
+    variable: {},
+    output: {},
+    provider: {},
+    terraform: {},
+  } as unknown as TerraformJson;
+  const refs = {
+    "aws_ecs_cluster.c.arn": "arn:aws:ecs:us-east-1:123456789012:cluster/main",
+    "aws_iam_role.r.arn": "arn:aws:iam::123456789012:role/r",
+    "var.aws_region": "us-east-1",
+  };
+
+  it("WHEN it is rendered THEN references, element(split(...)) on references and literals, and several per string are evaluated", () => {
+    expect(renderPolicyDocument(json, "doc", refs)).toEqual({
+      Version: "2012-10-17",
+      Statement: [
+        {
+          Sid: "S",
+          Effect: "Allow",
+          Action: ["ecs:StopTask"],
+          Resource: ["arn:aws:ecs:us-east-1:123456789012:task/main/*", "eu-west-1"],
+          Principal: { AWS: ["arn:aws:iam::123456789012:role/r"] },
+          Condition: { ArnEquals: { "ecs:cluster": ["arn:aws:ecs:us-east-1:123456789012:cluster/main"] } },
+        },
+      ],
+    });
+  });
+
+  it("WHEN an expression uses another function THEN rendering throws with the expression", () => {
+    expect(() => renderPolicyDocument(json, "bad", refs)).toThrow(/statement\[0\]\.resources\[0\].*\$\{format\("%s", var\.aws_region\)\}.*format\(\) is not supported/);
+  });
+
+  it("WHEN a reference has no example value THEN rendering throws naming it", () => {
+    expect(() => renderPolicyDocument(json, "missing", refs)).toThrow(/no example value for reference aws_s3_bucket\.b\.arn/);
+  });
+
+  it("WHEN a resource's policy is followed THEN policyOf names the data source, and rejects anything but such a reference", () => {
+    expect(policyOf(json, "aws_iam_role_policy", "p")).toBe("doc");
+    expect(() => policyOf(json, "aws_iam_role_policy", "literal")).toThrow(/not a reference to an aws_iam_policy_document/);
+    expect(() => policyOf(json, "aws_iam_role_policy", "absent")).toThrow(/no resource aws_iam_role_policy\.absent/);
+  });
+});
