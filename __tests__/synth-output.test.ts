@@ -59,6 +59,15 @@ describe("GIVEN the main command (npm run synth)", () => {
     expect(json.variable.prefect_api_url.default).toBe(CLOUD_API_URL);
   });
 
+  it('WHEN iam.policies is "guide" THEN it warns that the worker role gets the guide\'s broad policy', () => {
+    const dir = mkdtempSync(join(tmpdir(), "prefect-ecs-config-"));
+    const configPath = join(dir, "guide.json");
+    writeFileSync(configPath, JSON.stringify({ iam: { policies: "guide" } }));
+    const result = run("npx", ["tsx", "main.ts", "--config", configPath, "--out", join(dir, "out")]);
+    expect(result.status).toBe(0);
+    expect(result.stderr).toContain('Warning (my-ecs-pool-aws): iam.policies is "guide"');
+  });
+
   it("WHEN the configuration is invalid THEN it exits 1 naming the file, the field, the value and what is allowed", () => {
     const dir = mkdtempSync(join(tmpdir(), "prefect-ecs-config-"));
     const configPath = join(dir, "bad.json");
