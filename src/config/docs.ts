@@ -186,7 +186,7 @@ const INTRO = [
 
 /** A table row for a field, plus rows for the fields of objects inside it (array items included). */
 function rowsOf(field: string, node: JsonSchemaNode, parentRequired: readonly string[]): Row[] {
-  const name = field.slice(field.lastIndexOf(".") + 1);
+  const name = field.slice(field.lastIndexOf(".") + 1).replace(/ \(type [^)]*\)$/, "");
   const { description, derivedDefault } = splitDefault(node.description ?? node.items?.description ?? "");
   const defaultValue =
     node.default !== undefined
@@ -196,6 +196,20 @@ function rowsOf(field: string, node: JsonSchemaNode, parentRequired: readonly st
         : derivedDefault
           ? `*${inline(derivedDefault)}*`
           : "—";
+  const variants = node.anyOf?.filter((option) => option.properties?.type?.const !== undefined) ?? [];
+  if (variants.length > 0 && variants.length === node.anyOf?.length) {
+    // A tagged union (e.g. backend): one row for the choice, then each variant's fields.
+    const tags = variants.map((v) => `\`${String(v.properties?.type?.const)}\``).join(", ");
+    const rows: Row[] = [{ field, type: `object: one of the types ${tags}`, defaultValue, description: inline(description) }];
+    for (const variant of variants) {
+      const tag = String(variant.properties?.type?.const);
+      for (const [child, childNode] of Object.entries(variant.properties ?? {})) {
+        if (child === "type") continue;
+        rows.push(...rowsOf(`${field}.${child} (type ${tag})`, childNode, variant.required ?? []));
+      }
+    }
+    return rows;
+  }
   const rows: Row[] = [{ field, type: typeCell(node), defaultValue, description: inline(description) }];
   const objectNode = node.type === "array" ? node.items : node;
   if (objectNode?.properties) {

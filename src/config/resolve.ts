@@ -58,7 +58,27 @@ export interface ResolvedWorkPool {
   readonly deleteOnDestroy: boolean;
 }
 
+export type ResolvedBackend =
+  | { readonly type: "local" }
+  | {
+      readonly type: "s3";
+      readonly bucket: string;
+      readonly keyPrefix: string;
+      readonly region: string;
+      readonly encrypt: boolean;
+      readonly kmsKeyId?: string;
+      readonly useLockfile: boolean;
+    }
+  | {
+      readonly type: "cloud";
+      readonly organization: string;
+      readonly hostname: string;
+      readonly project?: string;
+      readonly workspacePrefix: string;
+    };
+
 export interface ResolvedConfig {
+  readonly backend: ResolvedBackend;
   readonly workPoolName: string;
   readonly workPool: ResolvedWorkPool;
   readonly region: string;
@@ -330,6 +350,7 @@ class Resolver {
       },
       tags: this.checkTags(),
       iamPolicies: c.iam.policies,
+      backend: this.resolveBackend(),
       flowRunLogs: this.resolveFlowRunLogs(),
     };
     this.checkDistinct(resolved);
@@ -447,6 +468,12 @@ class Resolver {
       this.problem("cluster.existing", existing, `must be a cluster name (${AWS_FORMATS.ecsClusterName.allowed}) or ${AWS_FORMATS.ecsClusterArn.allowed}`);
     }
     return { mode: "existing", name: existing };
+  }
+
+  private resolveBackend(): ResolvedBackend {
+    const b = this.config.backend;
+    if (b.type !== "s3") return b;
+    return { ...b, region: b.region ?? this.config.aws.region };
   }
 
   private resolveFlowRunLogs(): ResolvedConfig["flowRunLogs"] {

@@ -397,6 +397,43 @@ export const CONFIG_SCHEMA = z
       })
       .prefault({})
       .describe("CloudWatch log group of the worker container (the guide has none)."),
+    backend: z
+      .discriminatedUnion("type", [
+        z.strictObject({ type: z.literal("local").describe("State in each stack's folder (terraform.tfstate).") }),
+        z.strictObject({
+          type: z.literal("s3"),
+          bucket: id("s3BucketName").describe("Bucket holding every stack's state."),
+          keyPrefix: z
+            .string()
+            .regex(/^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*$/, { message: "must be an S3 key prefix without leading or trailing /" })
+            .default("prefect-ecs-worker")
+            .describe("State key of a stack: {keyPrefix}/{stack}/terraform.tfstate."),
+          region: id("region").optional().describe("Region of the bucket. Default: aws.region."),
+          encrypt: z.boolean().default(true).describe("Server-side encryption of the state object."),
+          kmsKeyId: id("kmsKeyArn").optional().describe("KMS key for the state object."),
+          useLockfile: z.boolean().default(true).describe("S3-native state locking (Terraform 1.10+), no DynamoDB table."),
+        }),
+        z.strictObject({
+          type: z.literal("cloud"),
+          organization: z
+            .string()
+            .regex(/^[A-Za-z0-9_-]{1,40}$/, { message: "must be a Terraform Cloud organization name (letters, digits, - and _)" })
+            .describe("HCP Terraform / Terraform Cloud organization."),
+          hostname: z
+            .string()
+            .regex(/^[A-Za-z0-9.-]+(:[0-9]+)?$/, { message: "must be a host name such as app.terraform.io" })
+            .default("app.terraform.io")
+            .describe("app.terraform.io, or the host of a Terraform Enterprise installation."),
+          project: z.string().min(1).optional().describe("Project of the workspaces. Default: the organization's default project."),
+          workspacePrefix: z
+            .string()
+            .regex(/^[A-Za-z0-9_-]*$/, { message: "must contain only letters, digits, - and _" })
+            .default("")
+            .describe("Workspace of a stack: {workspacePrefix}{stack}, one workspace per stack."),
+        }),
+      ], { error: 'must be an object whose type is "local", "s3" or "cloud"' })
+      .prefault({ type: "local" })
+      .describe("Where Terraform keeps the state of each stack."),
     tags: z
       .record(tagKey, id("tagValue"))
       .refine((tags) => Object.keys(tags).length <= MAX_USER_TAGS, {

@@ -1,8 +1,9 @@
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
-import { LocalBackend, TerraformOutput, TerraformStack } from "cdktf";
+import { TerraformOutput, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import { ResolvedConfig } from "../config/resolve";
 import { PrefectEcsWorker } from "../constructs/prefect-ecs-worker";
+import { configureBackend } from "./backend";
 import { WorkerVariables } from "./worker-variables";
 
 /** Terraform 1.11 brought write-only attributes and ephemeral variables, which keep the API key out of state. */
@@ -30,8 +31,7 @@ export class WorkerAwsStack extends TerraformStack {
     super(scope, id);
     const { config } = props;
     this.addOverride("terraform.required_version", REQUIRED_TERRAFORM_VERSION);
-    // Relative, so the state lands beside the stack wherever it is applied (cdktf's default path is absolute).
-    new LocalBackend(this, { path: "terraform.tfstate" });
+    configureBackend(this, config.backend, id);
 
     this.variables = new WorkerVariables(this, "variables", config);
     new AwsProvider(this, "aws", {

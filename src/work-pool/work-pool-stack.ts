@@ -2,13 +2,13 @@ import { join } from "node:path";
 import {
   AssetType,
   DataResource,
-  DataTerraformRemoteStateLocal,
-  LocalBackend,
   TerraformAsset,
   TerraformLocal,
   TerraformOutput,
+  TerraformRemoteState,
   TerraformStack,
 } from "cdktf";
+import { configureBackend, remoteStateOf } from "../stacks/backend";
 import { Construct } from "constructs";
 import { ResolvedConfig } from "../config/resolve";
 import { REQUIRED_TERRAFORM_VERSION } from "../stacks/worker-aws-stack";
@@ -45,19 +45,16 @@ export class WorkPoolStack extends TerraformStack {
   public readonly workPool: DataResource;
   /** Deletes the pool on destroy; undefined unless workPool.deleteOnDestroy. */
   public readonly deletion?: DataResource;
-  public readonly awsState: DataTerraformRemoteStateLocal;
+  public readonly awsState: TerraformRemoteState;
 
   constructor(scope: Construct, id: string, props: WorkPoolStackProps) {
     super(scope, id);
     const { config } = props;
     this.addOverride("terraform.required_version", REQUIRED_TERRAFORM_VERSION);
-    new LocalBackend(this, { path: "terraform.tfstate" });
+    configureBackend(this, config.backend, id);
 
-    // The AWS stack's state, by relative path: both stack folders sit side by side under cdktf.out/stacks.
-    this.awsState = new DataTerraformRemoteStateLocal(this, "aws_stack", {
-      path: `../${props.awsStackName}/terraform.tfstate`,
-    });
-    this.awsState.overrideLogicalId("aws_stack");
+    // The AWS stack's outputs, from wherever that stack keeps its state.
+    this.awsState = remoteStateOf(this, "aws_stack", config.backend, props.awsStackName);
     const output = (name: string) => `\${data.terraform_remote_state.aws_stack.outputs.${name}}`;
 
     const defaults: Record<string, unknown> = {
