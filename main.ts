@@ -3,11 +3,11 @@
  *   npm run synth [-- --config prefect-ecs-worker.json] [--out cdktf.out]
  *   PREFECT_ECS_WORKER_CONFIG=prefect-ecs-worker.json cdktf synth
  */
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { buildApp } from "./src/app";
+import { readFileSync, rmSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import { buildApps } from "./src/app";
 import { ConfigError } from "./src/config/errors";
-import { loadConfig } from "./src/config/load";
+import { loadConfigs } from "./src/config/load";
 
 function argument(name: string): string | undefined {
   const args = process.argv.slice(2);
@@ -26,12 +26,27 @@ function printWarnings(outdir: string): void {
   }
 }
 
+/**
+ * JSON (cdk.tf.json) and HCL (cdk.tf, `cdktf synth --hcl`) synthesis write different files: drop the
+ * other format's file from each stack folder, or Terraform would read both and find every block twice.
+ */
+function removeOtherFormat(outdir: string): void {
+  const manifest = JSON.parse(readFileSync(join(outdir, "manifest.json"), "utf8")) as {
+    stacks: Record<string, { synthesizedStackPath: string }>;
+  };
+  for (const { synthesizedStackPath } of Object.values(manifest.stacks)) {
+    const other = basename(synthesizedStackPath) === "cdk.tf" ? "cdk.tf.json" : "cdk.tf";
+    rmSync(join(outdir, dirname(synthesizedStackPath), other), { force: true });
+  }
+}
+
 try {
   const configPath = argument("--config") ?? process.env.PREFECT_ECS_WORKER_CONFIG;
   // cdktf synth passes its output folder in CDKTF_OUTDIR.
   const outdir = argument("--out") ?? process.env.CDKTF_OUTDIR ?? "cdktf.out";
-  const { app } = buildApp(loadConfig(configPath), outdir);
+  const { app } = buildApps(loadConfigs(configPath), outdir);
   app.synth();
+  removeOtherFormat(outdir);
   if (!process.env.CDKTF_OUTDIR) {
     // cdktf synth prints the stacks' warnings itself; a plain run must not swallow them.
     printWarnings(outdir);

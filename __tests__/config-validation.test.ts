@@ -115,8 +115,18 @@ describe("defaults: the guide's own names", () => {
       kmsKeyArn: undefined,
       recoveryWindowInDays: 30,
     });
-    expect(config.roles).toEqual({ executionRoleName: "ecsTaskExecutionRole", workerTaskRoleName: "ecsTaskRole" });
-    expect(config.flowRunTaskRole).toEqual({ enabled: true, name: "PrefectECSRunnerTaskRole", s3Buckets: [], statements: [] });
+    expect(config.roles).toEqual({
+      executionRoleName: "ecsTaskExecutionRole",
+      workerTaskRoleName: "ecsTaskRole",
+      workerPolicyName: "ecsTaskPolicy",
+    });
+    expect(config.flowRunTaskRole).toEqual({
+      enabled: true,
+      name: "PrefectECSRunnerTaskRole",
+      policyName: "PrefectECSRunnerTaskPolicy",
+      s3Buckets: [],
+      statements: [],
+    });
     expect(config.eventsQueue).toEqual({
       name: "my-ecs-pool-events",
       deadLetterQueueName: "my-ecs-pool-events-dlq",

@@ -6,7 +6,7 @@
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir, userInfo } from "node:os";
-import { join, relative } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { CLOUD_API_URL, synthesize, TerraformJson } from "./support/synth";
 import { describeWithTerraform, init, terraformOk } from "./support/terraform";
 
@@ -57,6 +57,20 @@ describe("GIVEN the main command (npm run synth)", () => {
     const json = stackJson(join(dir, "out"), "team-a-aws");
     expect(json.resource.aws_sqs_queue.events_queue.name).toBe("team-a-events");
     expect(json.variable.prefect_api_url.default).toBe(CLOUD_API_URL);
+  });
+
+  it("WHEN Terraform is not on PATH THEN synthesis still works (it needs neither Terraform nor network)", () => {
+    const nodeDir = dirname(process.execPath);
+    const outdir = mkdtempSync(join(tmpdir(), "prefect-ecs-main-"));
+    const result = spawnSync(join(ROOT, "node_modules", ".bin", "tsx"), ["main.ts", "--out", outdir], {
+      cwd: ROOT,
+      encoding: "utf8",
+      env: { PATH: nodeDir, HOME: process.env.HOME },
+    });
+    expect(spawnSync("terraform", ["version"], { env: { PATH: nodeDir } }).error).toBeDefined();
+    expect(result.stderr).toBe("");
+    expect(result.status).toBe(0);
+    expect(stackJson(outdir).resource.aws_ecs_service.worker).toBeDefined();
   });
 
   it('WHEN iam.policies is "guide" THEN it warns that the worker role gets the guide\'s broad policy', () => {

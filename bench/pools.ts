@@ -1,31 +1,21 @@
 /**
- * Configurations of N work pools that can live in one AWS account and region:
- * distinct pool names (hence distinct stacks and pool-derived names such as
- * queues, log groups and the ECR repository) and distinct account-global
- * names the defaults would share (IAM roles, cluster, secret, task family).
+ * Configurations of N work pools that can live in one AWS account and region,
+ * written the way a user would: one file with `pools`. Each pool gets its own
+ * cluster; account-wide names carry the pool name (src/config/pools.ts).
  */
-import { resolveConfig, ResolvedConfig } from "../src/config/resolve";
-import { PrefectEcsWorkerConfigInput } from "../src/config/schema";
+import { resolveConfigs } from "../src/config/pools";
+import { ResolvedConfig } from "../src/config/resolve";
 
 /** Name of the i-th pool (1-based): pool-001, pool-002, ... */
 export function poolName(i: number): string {
   return `pool-${String(i).padStart(3, "0")}`;
 }
 
-/** The i-th pool's configuration as a user would write it. */
-export function poolInput(i: number): PrefectEcsWorkerConfigInput {
-  const pool = poolName(i);
-  return {
-    workPool: { name: pool },
-    cluster: { name: `prefect-${pool}` },
-    roles: { executionRoleName: `ecsTaskExecutionRole-${pool}`, workerTaskRoleName: `ecsTaskRole-${pool}` },
-    flowRunTaskRole: { name: `PrefectECSRunnerTaskRole-${pool}` },
-    secret: { name: `PrefectECSWorkerAPIKey-${pool}` },
-    worker: { family: `prefect-worker-task-${pool}` },
-  };
-}
-
 /** n resolved configurations, pools 1..n. */
 export function poolConfigs(n: number): ResolvedConfig[] {
-  return Array.from({ length: n }, (_, i) => resolveConfig(poolInput(i + 1)));
+  const pools = Array.from({ length: n }, (_, i) => {
+    const pool = poolName(i + 1);
+    return { workPool: { name: pool }, cluster: { name: `prefect-${pool}` } };
+  });
+  return resolveConfigs({ pools });
 }

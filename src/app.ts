@@ -42,9 +42,18 @@ export function buildApps(configs: readonly ResolvedConfig[], outdir: string): S
     }
     byStack.set(name, config.workPoolName);
   }
-  // No stack traces in the output: they hold absolute paths of this machine.
-  const app = new App({ outdir, stackTraces: false });
-  return { app, pools: configs.map((config) => addPoolStacks(app, config)) };
+  // No stack traces in the output (they hold absolute paths), and no validation: cdktf's would run
+  // `terraform version` for every terraform_data resource, making synthesis need Terraform; the
+  // stacks declare required_version and the test suite validates them with real Terraform.
+  const app = new App({ outdir, stackTraces: false, skipValidation: true });
+  const pools = configs.map((config) => addPoolStacks(app, config));
+  // A pool that uses a cluster another pool creates applies after that pool's AWS stack.
+  configs.forEach((config, i) => {
+    const owner = config.cluster.mode === "existing" ? config.cluster.createdByPool : undefined;
+    const ownerIndex = owner === undefined ? -1 : configs.findIndex((c) => c.workPoolName === owner);
+    if (ownerIndex >= 0) pools[i].awsStack.addDependency(pools[ownerIndex].awsStack);
+  });
+  return { app, pools };
 }
 
 function addPoolStacks(app: App, config: ResolvedConfig): PoolStacks {

@@ -51,15 +51,17 @@ export interface TerraformResult {
   readonly stderr: string;
 }
 
-interface Toolchain {
+export interface Toolchain {
   readonly bin: string;
+  /** e.g. "Terraform v1.11.4". */
+  readonly version: string;
   readonly env: NodeJS.ProcessEnv;
 }
 
 let toolchain: Toolchain | string | undefined;
 
-/** The toolchain, or the reason it is missing. */
-function findToolchain(): Toolchain | string {
+/** The toolchain (binary, offline environment with the provider mirror), or the reason it is missing. */
+export function findToolchain(): Toolchain | string {
   if (toolchain !== undefined) return toolchain;
   const bin = process.env.TERRAFORM_BIN || "terraform";
   const version = spawnSync(bin, ["version"], { encoding: "utf8" });
@@ -99,7 +101,7 @@ function findToolchain(): Toolchain | string {
       AWS_SECRET_ACCESS_KEY: "fake-secret-access-key",
       AWS_EC2_METADATA_DISABLED: "true",
     };
-    toolchain = { bin, env };
+    toolchain = { bin, version: (version.stdout.match(/Terraform v\S+/) ?? ["Terraform"])[0], env };
   }
   return toolchain;
 }

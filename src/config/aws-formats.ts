@@ -58,6 +58,7 @@ export const AWS_FORMATS = {
   ),
   ecsClusterName: format("[A-Za-z0-9_-]{1,255}", "1 to 255 letters, digits, hyphens and underscores"),
   iamRoleName: format("[A-Za-z0-9+=,.@_-]{1,64}", "1 to 64 letters, digits and + = , . @ _ -"),
+  iamPolicyName: format("[A-Za-z0-9+=,.@_-]{1,128}", "1 to 128 letters, digits and + = , . @ _ -"),
   s3BucketName: format(
     "[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]",
     "an S3 bucket name: 3 to 63 lowercase letters, digits, dots and hyphens",

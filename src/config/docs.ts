@@ -170,7 +170,7 @@ const INTRO = [
   "- **Editor completion:** point `$schema` at the JSON Schema generated beside this file",
   "  (for YAML with the YAML language server: `# yaml-language-server: $schema=./schema/prefect-ecs-worker.schema.json`).",
   "  The JSON Schema checks types, formats and unknown keys; synth also checks combinations",
-  "  (for example that `worker.memory` fits `worker.cpu`, or that `network.vpcId` comes with subnets and security groups).",
+  "  (for example that `worker.memory` fits `worker.cpu`, or that `network.vpcId` comes with subnets).",
   "- **Defaults** in *italics* are derived at synth time, mostly from the work pool name (`{pool}`);",
   "  a dash means the field is unset unless you set it.",
   "",

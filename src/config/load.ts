@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { ConfigError } from "./errors";
+import { resolveConfigs } from "./pools";
 import { resolveConfig, ResolvedConfig } from "./resolve";
 
 /**
@@ -9,13 +10,26 @@ import { resolveConfig, ResolvedConfig } from "./resolve";
  */
 export function loadConfig(path?: string): ResolvedConfig {
   if (!path) return resolveConfig({});
-  let text: string;
+  return resolveConfig(withTemplateFile(parseConfigText(readConfigFile(path), path), path), path);
+}
+
+function readConfigFile(path: string): string {
   try {
-    text = readFileSync(path, "utf8");
+    return readFileSync(path, "utf8");
   } catch (error) {
     throw new ConfigError([{ field: "(file)", value: path, message: `cannot be read: ${(error as Error).message}` }]);
   }
-  return resolveConfig(withTemplateFile(parseConfigText(text, path), path), path);
+}
+
+/**
+ * Reads a configuration file of one work pool or of several (`pools`) and
+ * resolves every pool. Without a path, the built-in defaults: one pool.
+ */
+export function loadConfigs(path?: string): ResolvedConfig[] {
+  if (!path) return resolveConfigs({});
+  const raw = withTemplateFile(parseConfigText(readConfigFile(path), path), path) as { pools?: unknown };
+  const pools = Array.isArray(raw?.pools) ? raw.pools.map((entry) => withTemplateFile(entry, path)) : raw?.pools;
+  return resolveConfigs(pools === undefined ? raw : { ...raw, pools }, path);
 }
 
 /** Reads workPool.baseJobTemplateFile (relative to the configuration file) into workPool.baseJobTemplate. */

@@ -33,7 +33,13 @@ export interface ResolvedSecret {
 
 export type ResolvedCluster =
   | { readonly mode: "create"; readonly name: string; readonly containerInsights: "enabled" | "enhanced" | "disabled" }
-  | { readonly mode: "existing"; readonly arn?: string; readonly name?: string };
+  | {
+      readonly mode: "existing";
+      readonly arn?: string;
+      readonly name?: string;
+      /** Another pool of the same app creates this cluster: its AWS stack applies first. */
+      readonly createdByPool?: string;
+    };
 
 interface NetworkCommon {
   readonly assignPublicIp: boolean;
@@ -95,6 +101,7 @@ export interface ResolvedConfig {
     | {
         readonly enabled: true;
         readonly name: string;
+        readonly policyName: string;
         readonly s3Buckets: readonly string[];
         readonly statements: readonly PolicyStatementConfig[];
       };
@@ -595,7 +602,7 @@ class Resolver {
 
   private resolveFlowRunTaskRole(): ResolvedConfig["flowRunTaskRole"] {
     const r = this.config.flowRunTaskRole;
-    if (r.enabled) return { enabled: true, name: r.name, s3Buckets: r.s3Buckets, statements: r.statements };
+    if (r.enabled) return { enabled: true, name: r.name, policyName: r.policyName, s3Buckets: r.s3Buckets, statements: r.statements };
     if (r.s3Buckets.length > 0) this.problem("flowRunTaskRole.s3Buckets", r.s3Buckets, "contradicts flowRunTaskRole.enabled false: permissions need the role");
     if (r.statements.length > 0) this.problem("flowRunTaskRole.statements", r.statements.length, "contradicts flowRunTaskRole.enabled false: permissions need the role");
     return { enabled: false };

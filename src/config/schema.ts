@@ -312,6 +312,7 @@ export const CONFIG_SCHEMA = z
       .strictObject({
         executionRoleName: id("iamRoleName").default("ecsTaskExecutionRole").describe("Task execution role (worker and flow runs)."),
         workerTaskRoleName: id("iamRoleName").default("ecsTaskRole").describe("Worker task role (calls ECS, EC2, SQS)."),
+        workerPolicyName: id("iamPolicyName").default("ecsTaskPolicy").describe("Managed policy of the worker task role."),
       })
       .prefault({})
       .describe("Names of the worker's IAM roles (guide steps 2-8 and 17)."),
@@ -319,6 +320,9 @@ export const CONFIG_SCHEMA = z
       .strictObject({
         enabled: z.boolean().default(true).describe("Create the flow-run task role (PrefectECSRunnerTaskRole); its ARN is the output flow_run_task_role_arn, meant for the work pool's task_role_arn."),
         name: id("iamRoleName").default("PrefectECSRunnerTaskRole").describe("Name of the flow-run task role."),
+        policyName: id("iamPolicyName")
+          .default("PrefectECSRunnerTaskPolicy")
+          .describe("Managed policy of the flow-run task role (created when it has permissions)."),
         s3Buckets: z
           .array(id("s3BucketName"))
           .default([])

@@ -1,3 +1,4 @@
+import { DataAwsEcrLifecyclePolicyDocument } from "@cdktf/provider-aws/lib/data-aws-ecr-lifecycle-policy-document";
 import { EcrLifecyclePolicy } from "@cdktf/provider-aws/lib/ecr-lifecycle-policy";
 import { EcrRepository } from "@cdktf/provider-aws/lib/ecr-repository";
 import { Construct } from "constructs";
@@ -22,6 +23,7 @@ export interface FlowImageRepositoryProps {
  */
 export class FlowImageRepository extends Construct {
   public readonly repository: EcrRepository;
+  public readonly lifecyclePolicyDocument: DataAwsEcrLifecyclePolicyDocument;
   public readonly lifecyclePolicy: EcrLifecyclePolicy;
 
   constructor(scope: Construct, id: string, props: FlowImageRepositoryProps) {
@@ -32,24 +34,28 @@ export class FlowImageRepository extends Construct {
       imageScanningConfiguration: { scanOnPush: true },
     });
     this.repository.overrideLogicalId("flow_images");
+    // A policy document data source, like the IAM policies: the rules read as blocks in HCL, not as escaped JSON.
+    const keepImages = props.keepImages ?? 30;
+    this.lifecyclePolicyDocument = new DataAwsEcrLifecyclePolicyDocument(this, "lifecycle_document", {
+      rule: [
+        {
+          priority: 1,
+          description: "Expire untagged images after 7 days",
+          selection: [{ tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: 7 }],
+          action: [{ type: "expire" }],
+        },
+        {
+          priority: 2,
+          description: `Keep the ${keepImages} most recent images`,
+          selection: [{ tagStatus: "any", countType: "imageCountMoreThan", countNumber: keepImages }],
+          action: [{ type: "expire" }],
+        },
+      ],
+    });
+    this.lifecyclePolicyDocument.overrideLogicalId("flow_images");
     this.lifecyclePolicy = new EcrLifecyclePolicy(this, "lifecycle", {
       repository: this.repository.name,
-      policy: JSON.stringify({
-        rules: [
-          {
-            rulePriority: 1,
-            description: "Expire untagged images after 7 days",
-            selection: { tagStatus: "untagged", countType: "sinceImagePushed", countUnit: "days", countNumber: 7 },
-            action: { type: "expire" },
-          },
-          {
-            rulePriority: 2,
-            description: `Keep the ${props.keepImages ?? 30} most recent images`,
-            selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: props.keepImages ?? 30 },
-            action: { type: "expire" },
-          },
-        ],
-      }),
+      policy: this.lifecyclePolicyDocument.json,
     });
     this.lifecyclePolicy.overrideLogicalId("flow_images");
   }

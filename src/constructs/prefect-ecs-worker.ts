@@ -143,6 +143,7 @@ export class PrefectEcsWorker extends Construct {
     if (config.flowRunTaskRole.enabled) {
       this.flowRunTaskRole = new FlowRunTaskRole(this, "flow_run_task_role", {
         name: config.flowRunTaskRole.name,
+        policyName: config.flowRunTaskRole.policyName,
         assumeRolePolicy: trust.json,
         partition,
         s3Buckets: config.flowRunTaskRole.s3Buckets,
@@ -159,6 +160,7 @@ export class PrefectEcsWorker extends Construct {
     }
     this.workerTaskRole = new WorkerTaskRole(this, "worker_task_role", {
       name: config.roles.workerTaskRoleName,
+      policyName: config.roles.workerPolicyName,
       assumeRolePolicy: trust.json,
       style: config.iamPolicies,
       clusterArn: this.cluster.arn,

@@ -56,6 +56,8 @@ export class TaskExecutionRole extends Construct {
 
 export interface WorkerTaskRoleProps extends WorkerPolicyProps {
   readonly name: string;
+  /** @default "ecsTaskPolicy" (the guide's name) */
+  readonly policyName?: string;
   readonly assumeRolePolicy: string;
 }
 
@@ -73,7 +75,13 @@ export class WorkerTaskRole extends Construct {
       assumeRolePolicy: props.assumeRolePolicy,
       logicalId: "worker_task_role",
     });
-    this.workerPolicy = attachManagedPolicy(this, this.role, "ecsTaskPolicy", "worker_task_policy", workerPolicyStatements(props));
+    this.workerPolicy = attachManagedPolicy(
+      this,
+      this.role,
+      props.policyName ?? "ecsTaskPolicy",
+      "worker_task_policy",
+      workerPolicyStatements(props),
+    );
     this.sqsPolicy = attachInlinePolicy(
       this,
       this.role,
@@ -86,6 +94,8 @@ export class WorkerTaskRole extends Construct {
 
 export interface FlowRunTaskRoleProps {
   readonly name: string;
+  /** @default "PrefectECSRunnerTaskPolicy" (the guide's name) */
+  readonly policyName?: string;
   readonly assumeRolePolicy: string;
   readonly partition: string;
   /** Buckets flow runs may use (the guide's runner-task-policy.json, per bucket). */
@@ -110,7 +120,13 @@ export class FlowRunTaskRole extends Construct {
     });
     const statements = [...s3Statements(props.partition, props.s3Buckets), ...props.statements.map(toDocumentStatement)];
     if (statements.length > 0) {
-      this.policy = attachManagedPolicy(this, this.role, "PrefectECSRunnerTaskPolicy", "flow_run_task_policy", statements);
+      this.policy = attachManagedPolicy(
+        this,
+        this.role,
+        props.policyName ?? "PrefectECSRunnerTaskPolicy",
+        "flow_run_task_policy",
+        statements,
+      );
     }
   }
 }

@@ -1,8 +1,8 @@
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
-import { TerraformOutput, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import { ResolvedConfig } from "../config/resolve";
 import { PrefectEcsWorker } from "../constructs/prefect-ecs-worker";
+import { HclOutput, HclSafeStack } from "../hcl/elements";
 import { configureBackend } from "./backend";
 import { WorkerVariables } from "./worker-variables";
 
@@ -23,7 +23,7 @@ export function awsStackName(config: ResolvedConfig): string {
  * a relative state path, per-environment variables, the worker, and outputs
  * for ops teams and the work-pool stack.
  */
-export class WorkerAwsStack extends TerraformStack {
+export class WorkerAwsStack extends HclSafeStack {
   public readonly worker: PrefectEcsWorker;
   public readonly variables: WorkerVariables;
 
@@ -46,7 +46,7 @@ export class WorkerAwsStack extends TerraformStack {
     const w = this.worker;
     // Outputs of optional parts exist only when the part does (cdktf cannot write a null output).
     const output = (name: string, value: unknown, description: string) => {
-      if (value !== undefined) new TerraformOutput(this, name, { value, description });
+      if (value !== undefined) new HclOutput(this, name, { value, description });
     };
     output("work_pool_name", w.config.workPoolName, "Prefect work pool the worker polls.");
     output("region", this.variables.settings.region, "AWS region.");

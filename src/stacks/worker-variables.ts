@@ -1,5 +1,6 @@
 import { TerraformVariable } from "cdktf";
 import { Construct } from "constructs";
+import { HclVariable } from "../hcl/elements";
 import { AWS_FORMATS, AwsFormatName, FARGATE_MEMORY_BY_CPU } from "../config/aws-formats";
 import { ResolvedConfig } from "../config/resolve";
 import { DefaultVpcOverrides } from "../constructs/network";
@@ -18,7 +19,8 @@ export class WorkerVariables extends Construct {
     super(scope, id);
     const vars: Record<string, TerraformVariable> = {};
     const add = (name: string, options: ConstructorParameters<typeof TerraformVariable>[2]) => {
-      const variable = new TerraformVariable(this, name, options);
+      // HclVariable: `default = false` and `nullable = false` survive cdktf synth --hcl.
+      const variable = new HclVariable(this, name, options);
       variable.overrideLogicalId(name);
       vars[name] = variable;
       return variable;

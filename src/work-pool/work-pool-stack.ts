@@ -1,16 +1,9 @@
 import { join } from "node:path";
-import {
-  AssetType,
-  DataResource,
-  TerraformAsset,
-  TerraformLocal,
-  TerraformOutput,
-  TerraformRemoteState,
-  TerraformStack,
-} from "cdktf";
+import { AssetType, DataResource, TerraformAsset, TerraformLocal, TerraformRemoteState } from "cdktf";
 import { configureBackend, remoteStateOf } from "../stacks/backend";
 import { Construct } from "constructs";
 import { ResolvedConfig } from "../config/resolve";
+import { HclOutput, HclSafeStack, hclSafeResource, JsonLocal } from "../hcl/elements";
 import { REQUIRED_TERRAFORM_VERSION } from "../stacks/worker-aws-stack";
 import { BaseJobTemplate, withPoolDefaults } from "./base-job-template";
 import { ecsBaseJobTemplate } from "./ecs-base-job-template";
@@ -26,6 +19,9 @@ export function workPoolStackName(awsStackName: string): string {
   return awsStackName.replace(/-aws$/, "-work-pool");
 }
 
+/** `when = destroy` and the command's quotes come out right in HCL too. */
+const HclSafeDataResource = hclSafeResource(DataResource);
+
 /** Job variables whose pool-level defaults come from the AWS stack (the guide's "Configure work pool defaults"). */
 const SECRET_VARIABLE = {
   PREFECT_API_KEY: "prefect_api_key_secret_arn",
@@ -39,7 +35,7 @@ const SECRET_VARIABLE = {
  * AWS stack's outputs. A `terraform_data` resource runs a shipped POSIX sh +
  * curl script; credentials come from the environment of the Terraform run.
  */
-export class WorkPoolStack extends TerraformStack {
+export class WorkPoolStack extends HclSafeStack {
   /** The WorkPoolUpdate body (a Terraform local holding plain JSON). */
   public readonly updateBody: TerraformLocal;
   public readonly workPool: DataResource;
@@ -86,14 +82,14 @@ export class WorkPoolStack extends TerraformStack {
     }
 
     const pool = config.workPool;
-    this.updateBody = new TerraformLocal(this, "work_pool_update", {
+    this.updateBody = new JsonLocal(this, "work_pool_update", {
       description: pool.description ?? null,
       is_paused: pool.paused,
       concurrency_limit: pool.concurrencyLimit ?? null,
       base_job_template: withPoolDefaults(template, defaults),
     });
     this.updateBody.overrideLogicalId("work_pool_update");
-    const name = new TerraformLocal(this, "work_pool_name", config.workPoolName);
+    const name = new JsonLocal(this, "work_pool_name", config.workPoolName);
     name.overrideLogicalId("work_pool_name");
     const createBody = `\${jsonencode(merge(local.work_pool_update, { name = local.work_pool_name, type = "ecs" }))}`;
 
@@ -117,7 +113,7 @@ export class WorkPoolStack extends TerraformStack {
       PREFECT_CSRF: `\${${from}.csrf}`,
     });
 
-    this.workPool = new DataResource(this, "work_pool", {
+    this.workPool = new HclSafeDataResource(this, "work_pool", {
       input: target,
       // Runs again when (and only when) what it sends, or where it sends it, changes.
       triggersReplace: { target, body: "${sha256(jsonencode(local.work_pool_update))}" },
@@ -139,7 +135,7 @@ export class WorkPoolStack extends TerraformStack {
       // A resource of its own, replaced only when the pool's identity changes: a changed body
       // re-runs the upsert above without deleting the pool (and its queues) first.
       const identity = { api_url: target.api_url, pool_name: target.pool_name, pool_name_encoded: target.pool_name_encoded, auth: target.auth, csrf: target.csrf };
-      this.deletion = new DataResource(this, "work_pool_deletion", {
+      this.deletion = new HclSafeDataResource(this, "work_pool_deletion", {
         input: identity,
         triggersReplace: identity,
         dependsOn: [this.workPool],
@@ -148,10 +144,10 @@ export class WorkPoolStack extends TerraformStack {
       this.deletion.overrideLogicalId("work_pool_deletion");
     }
 
-    new TerraformOutput(this, "work_pool_name_output", { value: config.workPoolName, description: "The Prefect work pool." }).overrideLogicalId(
+    new HclOutput(this, "work_pool_name_output", { value: config.workPoolName, description: "The Prefect work pool." }).overrideLogicalId(
       "work_pool_name",
     );
-    new TerraformOutput(this, "base_job_template", {
+    new HclOutput(this, "base_job_template", {
       value: "${local.work_pool_update.base_job_template}",
       description: "The base job template sent to Prefect, with the pool defaults from the AWS stack.",
     });
