@@ -1,7 +1,8 @@
 /** Public entry point: the configuration, the constructs and the stacks. */
 export { AWS_FORMATS, FARGATE_MEMORY_BY_CPU, LOG_RETENTION_DAYS } from "./config/aws-formats";
 export { ConfigError, type ConfigProblem } from "./config/errors";
-export { loadConfig, parseConfigText } from "./config/load";
+export { loadConfig, loadConfigs, parseConfigText } from "./config/load";
+export { mergeConfig, resolveConfigs } from "./config/pools";
 export { resolveConfig, type ResolvedConfig } from "./config/resolve";
 export { CONFIG_SCHEMA, type PrefectEcsWorkerConfigInput } from "./config/schema";
 export { WorkerApiSecret, type WorkerApiSecretProps } from "./constructs/api-secret";
@@ -13,5 +14,11 @@ export { PrefectEcsWorker, type PrefectEcsWorkerProps, type WorkerSettings } fro
 export { renderPrefectYaml } from "./constructs/prefect-yaml";
 export { FlowRunTaskRole, TaskExecutionRole, WorkerTaskRole } from "./constructs/roles";
 export { WorkerService, type WorkerServiceProps } from "./constructs/worker-service";
-export { buildApp } from "./app";
+export { buildApp, buildApps } from "./app";
+export { FlowRunLogs } from "./constructs/flow-run-logs";
+export { WorkerSecurityGroup } from "./constructs/worker-security-group";
+export { workerPolicyStatements, UNSCOPABLE_WORKER_ACTIONS } from "./constructs/worker-policy";
+export { configureBackend, remoteStateOf } from "./stacks/backend";
+export { WorkPoolStack, workPoolStackName, type WorkPoolStackProps } from "./work-pool/work-pool-stack";
+export { ecsBaseJobTemplate } from "./work-pool/ecs-base-job-template";
 export { awsStackName, WorkerAwsStack, type WorkerAwsStackProps } from "./stacks/worker-aws-stack";
