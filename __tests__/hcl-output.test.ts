@@ -16,6 +16,7 @@ import { resolveConfig } from "../src/config/resolve";
 import { PrefectEcsWorkerConfigInput } from "../src/config/schema";
 import { awsStackName, REQUIRED_TERRAFORM_VERSION } from "../src/stacks/worker-aws-stack";
 import { workPoolStackName } from "../src/work-pool/work-pool-stack";
+import { awsOutputsState } from "./support/aws-state";
 import { CLOUD_API_URL, synthesize } from "./support/synth";
 import { describeWithTerraform, init, makeOffline, terraform, terraformOk, varArgs } from "./support/terraform";
 
@@ -313,16 +314,7 @@ function awsStateFile(config: PrefectEcsWorkerConfigInput): string {
     secret_arn: "arn:aws:ssm:eu-west-1:123456789012:parameter/prefect/data-team/api/auth-string",
     flow_run_log_group_name: "/ecs/prefect-flow-runs/data-team",
   };
-  const typeOf = (value: unknown) => (Array.isArray(value) ? ["list", "string"] : typeof value === "boolean" ? "bool" : "string");
-  return JSON.stringify({
-    version: 4,
-    terraform_version: "1.11.4",
-    serial: 1,
-    lineage: "00000000-0000-0000-0000-000000000000",
-    outputs: Object.fromEntries(Object.entries(outputs).map(([name, value]) => [name, { value, type: typeOf(value) }])),
-    resources: [],
-    check_results: null,
-  });
+  return awsOutputsState(outputs);
 }
 
 interface ShownPlan {

@@ -7,6 +7,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PrefectEcsWorkerConfigInput } from "../src/config/schema";
 import { ecsBaseJobTemplate } from "../src/work-pool/ecs-base-job-template";
+import { awsOutputsState } from "./support/aws-state";
 import { PrefectApiDouble } from "./support/prefect-api-double";
 import { synthesize } from "./support/synth";
 import { describeWithTerraform, init, terraform, TerraformResult } from "./support/terraform";
@@ -31,20 +32,6 @@ function awsOutputs(apiUrl: string, overrides: Record<string, unknown> = {}): Re
   };
 }
 
-function stateFile(outputs: Record<string, unknown>): string {
-  const typeOf = (value: unknown): unknown =>
-    Array.isArray(value) ? ["list", "string"] : typeof value === "boolean" ? "bool" : "string";
-  return JSON.stringify({
-    version: 4,
-    terraform_version: "1.11.4",
-    serial: 1,
-    lineage: "00000000-0000-0000-0000-000000000000",
-    outputs: Object.fromEntries(Object.entries(outputs).map(([name, value]) => [name, { value, type: typeOf(value) }])),
-    resources: [],
-    check_results: null,
-  });
-}
-
 interface Deployment {
   readonly workPoolDir: string;
   readonly awsDir: string;
@@ -59,7 +46,7 @@ function deploy(config: PrefectEcsWorkerConfigInput, outputs: Record<string, unk
   const deployment: Deployment = {
     workPoolDir,
     awsDir: stackDir,
-    setAwsOutputs: (next) => writeFileSync(join(stackDir, "terraform.tfstate"), stateFile(next)),
+    setAwsOutputs: (next) => writeFileSync(join(stackDir, "terraform.tfstate"), awsOutputsState(next)),
     apply: (env = {}) => terraform(workPoolDir, ["apply", "-auto-approve", "-input=false", "-no-color"], env),
     destroy: (env = {}) => terraform(workPoolDir, ["destroy", "-auto-approve", "-input=false", "-no-color"], env),
   };

@@ -35,6 +35,17 @@ export const MAX_USER_TAGS = AWS_MAX_TAGS_PER_RESOURCE - STACK_TAG_KEYS.length;
 /** Prefect work pool names match this. */
 const PREFECT_POOL_NAME = /^[^/%&><]+$/;
 
+/** A CloudWatch Logs retention period (only AWS's fixed values), 30 days by default. */
+function retentionDays() {
+  return z
+    .number()
+    .int()
+    .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), {
+      message: `must be one of ${LOG_RETENTION_DAYS.join(", ")}`,
+    })
+    .default(30);
+}
+
 const poolName = z
   .string()
   // Aborting: an empty or blank name gets exactly one message.
@@ -376,28 +387,14 @@ export const CONFIG_SCHEMA = z
               "on \"*\") and the work-pool stack points configure_cloudwatch_logs / cloudwatch_logs_options at it.",
           ),
         groupName: id("logGroupName").optional().describe("Flow-run log group. Default: /ecs/prefect-flow-runs/{pool}."),
-        retentionInDays: z
-          .number()
-          .int()
-          .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), {
-            message: `must be one of ${LOG_RETENTION_DAYS.join(", ")}`,
-          })
-          .default(30)
-          .describe("Days CloudWatch keeps flow-run logs."),
+        retentionInDays: retentionDays().describe("Days CloudWatch keeps flow-run logs."),
       })
       .prefault({})
       .describe("CloudWatch logs of flow runs."),
     logs: z
       .strictObject({
         groupName: id("logGroupName").optional().describe("Worker log group. Default: /ecs/prefect-worker/{pool}."),
-        retentionInDays: z
-          .number()
-          .int()
-          .refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), {
-            message: `must be one of ${LOG_RETENTION_DAYS.join(", ")}`,
-          })
-          .default(30)
-          .describe("Days CloudWatch Logs keeps the worker's log events."),
+        retentionInDays: retentionDays().describe("Days CloudWatch Logs keeps the worker's log events."),
       })
       .prefault({})
       .describe("CloudWatch log group of the worker container (the guide has none)."),
