@@ -3,9 +3,9 @@
  * or its own Terraform Cloud workspace), and the work-pool stack reads the
  * AWS stack's outputs from that same place.
  */
+import { problemsFrom } from "./support/config-errors";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ConfigError } from "../src/config/errors";
 import { resolveConfig } from "../src/config/resolve";
 import { PrefectEcsWorkerConfigInput } from "../src/config/schema";
 import { synthesize, TerraformJson } from "./support/synth";
@@ -108,15 +108,7 @@ describe("GIVEN Terraform Cloud", () => {
 });
 
 describe("GIVEN an invalid backend", () => {
-  const problemsOf = (backend: unknown) => {
-    try {
-      resolveConfig({ backend });
-    } catch (error) {
-      if (error instanceof ConfigError) return error.problems;
-      throw error;
-    }
-    throw new Error("no ConfigError");
-  };
+  const problemsOf = (backend: unknown) => problemsFrom(() => resolveConfig({ backend }));
 
   it.each([
     [{ type: "s3" }, "backend.bucket"],

@@ -19,6 +19,7 @@
  * is a string, not a container list, so CKV_AWS_333/334/335/336 cannot see our
  * values there; these tests read the variable default and the local instead.
  */
+import type { DocumentStatement } from "./support/policy-render";
 import { PrefectEcsWorkerConfigInput } from "../src/config/schema";
 import { UNSCOPABLE_WORKER_ACTIONS } from "../src/constructs/worker-policy";
 import { actionSupportsResourceLevel } from "./support/iam-simulator";
@@ -67,17 +68,7 @@ const BOTH: [string, () => TerraformJson][] = [
 
 type Body = Record<string, unknown>;
 
-interface Statement {
-  sid?: string;
-  effect?: string;
-  actions?: string[];
-  not_actions?: string[];
-  resources?: string[];
-  not_resources?: string[];
-  principals?: { type: string; identifiers: string[] }[];
-  not_principals?: unknown[];
-  condition?: { test: string; variable: string; values: string[] }[];
-}
+type Statement = DocumentStatement;
 
 /** `{ name: body }` of a resource type; empty when there is none. */
 function resourcesOf(json: TerraformJson, type: string): Record<string, Body> {

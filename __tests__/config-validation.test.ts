@@ -4,6 +4,7 @@
  * derived from the work pool name) or throws a ConfigError that lists every
  * problem as { field, value, message }, where the message says what is allowed.
  */
+import { configErrorFrom, fieldsOf } from "./support/config-errors";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -13,18 +14,6 @@ import { resolveConfig } from "../src/config/resolve";
 
 // ---------------------------------------------------------------- helpers
 
-/** The ConfigError that `action` throws; fails the test if it returns or throws anything else. */
-function configErrorFrom(action: () => unknown): ConfigError {
-  let result: unknown;
-  try {
-    result = action();
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw new Error(`expected a ConfigError, got ${String(error)}`);
-  }
-  throw new Error(`expected a ConfigError, but got a result: ${JSON.stringify(result)}`);
-}
-
 /** The ConfigError that resolving `raw` throws; fails the test if it resolves. */
 function errorOf(raw: unknown, source?: string): ConfigError {
   return configErrorFrom(() => resolveConfig(raw, source));
@@ -33,10 +22,6 @@ function errorOf(raw: unknown, source?: string): ConfigError {
 /** The problems listed when resolving `raw`; fails the test if nothing was thrown. */
 function problemsOf(raw: unknown): readonly ConfigProblem[] {
   return errorOf(raw).problems;
-}
-
-function fieldsOf(problems: readonly ConfigProblem[]): string[] {
-  return problems.map((p) => p.field);
 }
 
 /** The one problem reported on `field` (fails if there is none). */

@@ -3,11 +3,11 @@
  * its own stacks, account-wide names never clash, and pools that name the
  * same cluster share it.
  */
+import { problemsFrom } from "./support/config-errors";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildApps } from "../src/app";
-import { ConfigError } from "../src/config/errors";
 import { loadConfigs } from "../src/config/load";
 import { resolveConfigs } from "../src/config/pools";
 import { CLOUD_API_URL, TerraformJson } from "./support/synth";
@@ -111,15 +111,7 @@ describe("GIVEN pools that override the shared settings", () => {
 });
 
 describe("GIVEN pools whose names would clash", () => {
-  const problemsOf = (raw: unknown) => {
-    try {
-      resolveConfigs(raw);
-    } catch (error) {
-      if (error instanceof ConfigError) return error.problems;
-      throw error;
-    }
-    throw new Error("no ConfigError");
-  };
+  const problemsOf = (raw: unknown) => problemsFrom(() => resolveConfigs(raw));
 
   it("WHEN two pools set the same role name THEN the second is reported, naming the first", () => {
     const problems = problemsOf(poolsConfig(2, { roles: { executionRoleName: "shared-execution" } }));

@@ -5,10 +5,11 @@
  * and say what is allowed; `loadConfig(path)` reads workPool.baseJobTemplateFile
  * relative to the configuration file.
  */
+import { configErrorFrom, fieldsOf } from "./support/config-errors";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ConfigError, ConfigProblem } from "../src/config/errors";
+import { ConfigProblem } from "../src/config/errors";
 import { loadConfig } from "../src/config/load";
 import { resolveConfig } from "../src/config/resolve";
 import { PrefectEcsWorkerConfigInput } from "../src/config/schema";
@@ -17,24 +18,8 @@ import { ecsBaseJobTemplate } from "../src/work-pool/ecs-base-job-template";
 
 // ---------------------------------------------------------------- helpers
 
-/** The ConfigError that `action` throws; fails the test if it returns or throws anything else. */
-function configErrorFrom(action: () => unknown): ConfigError {
-  let result: unknown;
-  try {
-    result = action();
-  } catch (error) {
-    if (error instanceof ConfigError) return error;
-    throw new Error(`expected a ConfigError, got ${String(error)}`);
-  }
-  throw new Error(`expected a ConfigError, but got a result: ${JSON.stringify(result).slice(0, 300)}`);
-}
-
 function problemsOf(raw: unknown): readonly ConfigProblem[] {
   return configErrorFrom(() => resolveConfig(raw)).problems;
-}
-
-function fieldsOf(problems: readonly ConfigProblem[]): string[] {
-  return problems.map((p) => p.field);
 }
 
 /** The one problem reported on `field` (fails if there is none or several). */

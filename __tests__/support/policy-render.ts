@@ -32,7 +32,8 @@ export interface PolicyJson {
   Statement: PolicyJsonStatement[];
 }
 
-interface DocumentStatement {
+/** A statement of a `data.aws_iam_policy_document` block, as synthesized. */
+export interface DocumentStatement {
   sid?: string;
   effect?: string;
   actions?: string[];
