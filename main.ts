@@ -15,10 +15,16 @@ function argument(name: string): string | undefined {
   return index >= 0 ? args[index + 1] : undefined;
 }
 
-function printWarnings(outdir: string): void {
-  const manifest = JSON.parse(readFileSync(join(outdir, "manifest.json"), "utf8")) as {
-    stacks: Record<string, { annotations: { level: string; message: string }[] }>;
-  };
+/** What cdktf wrote about each stack (read once, after synthesis). */
+type Manifest = {
+  stacks: Record<string, { synthesizedStackPath: string; annotations: { level: string; message: string }[] }>;
+};
+
+function readManifest(outdir: string): Manifest {
+  return JSON.parse(readFileSync(join(outdir, "manifest.json"), "utf8")) as Manifest;
+}
+
+function printWarnings(manifest: Manifest): void {
   for (const [stack, { annotations }] of Object.entries(manifest.stacks)) {
     for (const { level, message } of annotations) {
       if (level.endsWith("warn")) console.error(`Warning (${stack}): ${message}`);
@@ -30,10 +36,7 @@ function printWarnings(outdir: string): void {
  * JSON (cdk.tf.json) and HCL (cdk.tf, `cdktf synth --hcl`) synthesis write different files: drop the
  * other format's file from each stack folder, or Terraform would read both and find every block twice.
  */
-function removeOtherFormat(outdir: string): void {
-  const manifest = JSON.parse(readFileSync(join(outdir, "manifest.json"), "utf8")) as {
-    stacks: Record<string, { synthesizedStackPath: string }>;
-  };
+function removeOtherFormat(outdir: string, manifest: Manifest): void {
   for (const { synthesizedStackPath } of Object.values(manifest.stacks)) {
     const other = basename(synthesizedStackPath) === "cdk.tf" ? "cdk.tf.json" : "cdk.tf";
     rmSync(join(outdir, dirname(synthesizedStackPath), other), { force: true });
@@ -46,10 +49,11 @@ try {
   const outdir = argument("--out") ?? process.env.CDKTF_OUTDIR ?? "cdktf.out";
   const { app } = buildApps(loadConfigs(configPath), outdir);
   app.synth();
-  removeOtherFormat(outdir);
+  const manifest = readManifest(outdir);
+  removeOtherFormat(outdir, manifest);
   if (!process.env.CDKTF_OUTDIR) {
     // cdktf synth prints the stacks' warnings itself; a plain run must not swallow them.
-    printWarnings(outdir);
+    printWarnings(manifest);
     console.log(`Synthesized into ${outdir}/stacks/`);
   }
 } catch (error) {
