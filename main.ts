@@ -1,13 +1,14 @@
 /**
  * The app's edge: the only place that reads the environment and arguments.
- *   npm run synth [-- --config prefect-ecs-worker.json] [--out cdktf.out]
+ *   node synth.js [--config prefect-ecs-worker.json] [--out cdktf.out]   (runs this file as a bundle)
+ *   npx tsx main.ts [--config ...] [--out ...]                             (the same, from source)
  *   PREFECT_ECS_WORKER_CONFIG=prefect-ecs-worker.json cdktf synth
  */
 import { readFileSync, rmSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { buildApps } from "./src/app";
 import { ConfigError } from "./src/config/errors";
 import { loadConfigs } from "./src/config/load";
+import { synthesizeApps } from "./src/synthesize";
 
 function argument(name: string): string | undefined {
   const args = process.argv.slice(2);
@@ -43,12 +44,11 @@ function removeOtherFormat(outdir: string, manifest: Manifest): void {
   }
 }
 
-try {
+function main(): void {
   const configPath = argument("--config") ?? process.env.PREFECT_ECS_WORKER_CONFIG;
   // cdktf synth passes its output folder in CDKTF_OUTDIR.
   const outdir = argument("--out") ?? process.env.CDKTF_OUTDIR ?? "cdktf.out";
-  const { app } = buildApps(loadConfigs(configPath), outdir);
-  app.synth();
+  synthesizeApps(loadConfigs(configPath), outdir);
   const manifest = readManifest(outdir);
   removeOtherFormat(outdir, manifest);
   if (!process.env.CDKTF_OUTDIR) {
@@ -56,6 +56,10 @@ try {
     printWarnings(manifest);
     console.log(`Synthesized into ${outdir}/stacks/`);
   }
+}
+
+try {
+  main();
 } catch (error) {
   if (error instanceof ConfigError) {
     console.error(error.message);

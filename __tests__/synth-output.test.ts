@@ -34,10 +34,10 @@ function stackJson(outdir: string, stack = "my-ecs-pool-aws"): TerraformJson {
   return JSON.parse(readFileSync(join(outdir, "stacks", stack, "cdk.tf.json"), "utf8")) as TerraformJson;
 }
 
-describe("GIVEN the main command (npm run synth)", () => {
+describe("GIVEN the main command (node synth.js)", () => {
   it("WHEN run without a configuration file THEN it writes the AWS stack with the guide's defaults", () => {
     const outdir = mkdtempSync(join(tmpdir(), "prefect-ecs-main-"));
-    const result = run("npx", ["tsx", "main.ts", "--out", outdir]);
+    const result = run(process.execPath, ["synth.js", "--out", outdir]);
     expect(result.stderr).toBe("");
     expect(result.status).toBe(0);
     const json = stackJson(outdir);
@@ -52,7 +52,7 @@ describe("GIVEN the main command (npm run synth)", () => {
     const dir = mkdtempSync(join(tmpdir(), "prefect-ecs-config-"));
     const configPath = join(dir, "worker.yaml");
     writeFileSync(configPath, `workPool:\n  name: team-a\nprefect:\n  apiUrl: ${CLOUD_API_URL}\n`);
-    const result = run("npx", ["tsx", "main.ts", "--out", join(dir, "out")], { PREFECT_ECS_WORKER_CONFIG: configPath });
+    const result = run(process.execPath, ["synth.js", "--out", join(dir, "out")], { PREFECT_ECS_WORKER_CONFIG: configPath });
     expect(result.status).toBe(0);
     const json = stackJson(join(dir, "out"), "team-a-aws");
     expect(json.resource.aws_sqs_queue.events_queue.name).toBe("team-a-events");
@@ -62,7 +62,7 @@ describe("GIVEN the main command (npm run synth)", () => {
   it("WHEN Terraform is not on PATH THEN synthesis still works (it needs neither Terraform nor network)", () => {
     const nodeDir = dirname(process.execPath);
     const outdir = mkdtempSync(join(tmpdir(), "prefect-ecs-main-"));
-    const result = spawnSync(join(ROOT, "node_modules", ".bin", "tsx"), ["main.ts", "--out", outdir], {
+    const result = spawnSync(process.execPath, ["synth.js", "--out", outdir], {
       cwd: ROOT,
       encoding: "utf8",
       env: { PATH: nodeDir, HOME: process.env.HOME },
@@ -77,7 +77,7 @@ describe("GIVEN the main command (npm run synth)", () => {
     const dir = mkdtempSync(join(tmpdir(), "prefect-ecs-config-"));
     const configPath = join(dir, "guide.json");
     writeFileSync(configPath, JSON.stringify({ iam: { policies: "guide" } }));
-    const result = run("npx", ["tsx", "main.ts", "--config", configPath, "--out", join(dir, "out")]);
+    const result = run(process.execPath, ["synth.js", "--config", configPath, "--out", join(dir, "out")]);
     expect(result.status).toBe(0);
     expect(result.stderr).toContain('Warning (my-ecs-pool-aws): iam.policies is "guide"');
   });
@@ -86,7 +86,7 @@ describe("GIVEN the main command (npm run synth)", () => {
     const dir = mkdtempSync(join(tmpdir(), "prefect-ecs-config-"));
     const configPath = join(dir, "bad.json");
     writeFileSync(configPath, JSON.stringify({ network: { vpcId: "vpc-123", subnetIds: ["subnet-nope"] } }));
-    const result = run("npx", ["tsx", "main.ts", "--config", configPath, "--out", join(dir, "out")]);
+    const result = run(process.execPath, ["synth.js", "--config", configPath, "--out", join(dir, "out")]);
     expect(result.status).toBe(1);
     expect(result.stderr).toContain(`Invalid configuration (${configPath})`);
     expect(result.stderr).toContain('network.subnetIds[0] (got "subnet-nope"): must be a subnet ID');
@@ -124,21 +124,21 @@ describe("GIVEN any synthesized output", () => {
 });
 
 describeWithTerraform("Terraform gate: the README's commands", () => {
-  it("GIVEN npm run synth with no configuration WHEN Terraform validates the stack THEN it is valid", () => {
+  it("GIVEN node synth.js with no configuration WHEN Terraform validates the stack THEN it is valid", () => {
     const outdir = mkdtempSync(join(tmpdir(), "prefect-ecs-main-"));
-    expect(run("npx", ["tsx", "main.ts", "--out", outdir]).status).toBe(0);
+    expect(run(process.execPath, ["synth.js", "--out", outdir]).status).toBe(0);
     const stackDir = join(outdir, "stacks", "my-ecs-pool-aws");
     init(stackDir);
     const report = JSON.parse(terraformOk(stackDir, ["validate", "-json", "-no-color"]).stdout);
     expect(report).toMatchObject({ valid: true, error_count: 0, warning_count: 0 });
   });
 
-  it("GIVEN cdktf synth WHEN run THEN it writes the same stack as npm run synth", () => {
+  it("GIVEN cdktf synth WHEN run THEN it writes the same stack as node synth.js", () => {
     const viaCdktf = mkdtempSync(join(tmpdir(), "prefect-ecs-cdktf-"));
-    const viaNpm = mkdtempSync(join(tmpdir(), "prefect-ecs-main-"));
+    const viaNode = mkdtempSync(join(tmpdir(), "prefect-ecs-main-"));
     const cdktf = run("npx", ["cdktf", "synth", "--output", viaCdktf], { CHECKPOINT_DISABLE: "1", CI: "1" });
     expect(cdktf.status).toBe(0);
-    expect(run("npx", ["tsx", "main.ts", "--out", viaNpm]).status).toBe(0);
-    expect(stackJson(viaCdktf)).toEqual(stackJson(viaNpm));
+    expect(run(process.execPath, ["synth.js", "--out", viaNode]).status).toBe(0);
+    expect(stackJson(viaCdktf)).toEqual(stackJson(viaNode));
   });
 });

@@ -2,10 +2,10 @@
  * Where synthesis time goes: the experiments behind help/performance.md.
  *   npx tsx bench/profile.ts        (about a minute; writes bench-results/profile.json)
  * 1. Start-up: node, tsx and npx tsx doing nothing; module load times under node and tsx.
- * 2. CPU profiles (node --cpu-prof) of the default configuration under tsx and as an esbuild
- *    bundle, self time by package, and the calls to child_process.spawnSync.
- * 3. 100 pools as a bundle with each what-if of bench/synth-pools.ts switched on in turn, and
- *    split over two processes (the machine's cores).
+ * 2. CPU profiles (node --cpu-prof) of the default configuration from source under tsx and as
+ *    `node synth.js` runs it, self time by package, and the calls to child_process.spawnSync.
+ * 3. 100 pools (a bundle of bench/synth-pools.ts): as synthesizeApps does it, with each of its
+ *    speed-ups undone, and split over two processes (the machine's cores).
  */
 import { spawn, spawnSync } from "node:child_process";
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -108,7 +108,6 @@ async function main(): Promise<void> {
   const bundleDir = join(work, "bundle");
   mkdirSync(bundleDir);
   const common = { bundle: true, platform: "node", target: "node20", logLevel: "warning" } as const;
-  buildSync({ ...common, entryPoints: [join(ROOT, "main.ts")], outfile: join(bundleDir, "main.js") });
   buildSync({ ...common, entryPoints: [join(ROOT, "bench", "synth-pools.ts")], outfile: join(bundleDir, "synth-pools.js") });
   copyFileSync(join(ROOT, "src", "work-pool", "upsert-work-pool.sh"), join(bundleDir, "upsert-work-pool.sh"));
   const out = (name: string) => join(work, `out-${name}-${Math.random().toString(36).slice(2)}`);
@@ -136,7 +135,7 @@ async function main(): Promise<void> {
   console.log("\n2. CPU profiles of the default configuration: self time by package (ms)");
   const profiles = {
     tsx: cpuProfile("tsx", ["--require", "tsx/cjs", "main.ts", "--out", out("tsx")]),
-    bundle: cpuProfile("bundle", [join(bundleDir, "main.js"), "--out", out("bundle")]),
+    "node synth.js": cpuProfile("synth-js", [join(ROOT, "synth.js"), "--out", out("synth-js")]),
   };
   for (const [name, p] of Object.entries(profiles)) {
     console.log(`   ${name}: ${p.totalMs.toFixed(0)} ms sampled`);
@@ -145,14 +144,13 @@ async function main(): Promise<void> {
   }
   report.cpuProfiles = profiles;
 
-  console.log("\n3. 100 pools (200 stacks) as a bundle, median of 3 (s)");
-  const pools = (flags: string[], nodeFlags: string[] = []) => [node, ...nodeFlags, join(bundleDir, "synth-pools.js"), "100", out("p"), ...flags];
+  console.log("\n3. 100 pools (200 stacks), bundle of bench/synth-pools.ts, median of 3 (s)");
+  const pools = (flags: string[]) => [node, join(bundleDir, "synth-pools.js"), "100", out("p"), ...flags];
   const experiments: [string, () => number][] = [
-    ["bundle, as is", () => wall(pools([])).ms],
-    ["+ --skip-validation", () => wall(pools(["--skip-validation"])).ms],
-    ["+ --cap-stack-traces", () => wall(pools(["--skip-validation", "--cap-stack-traces"])).ms],
-    ["+ --skip-prepare", () => wall(pools(["--skip-validation", "--cap-stack-traces", "--skip-prepare"])).ms],
-    ["+ node --max-semi-space-size=64", () => wall(pools(["--skip-validation", "--cap-stack-traces", "--skip-prepare"], ["--max-semi-space-size=64"])).ms],
+    ["as node synth.js synthesizes", () => wall(pools([])).ms],
+    ["- resolve once (cdktf resolves 3 times)", () => wall(pools(["--resolve-three-times"])).ms],
+    ["- no token creation stacks", () => wall(pools(["--full-token-stacks"])).ms],
+    ["cdktf's own way (both undone)", () => wall(pools(["--resolve-three-times", "--full-token-stacks"])).ms],
   ];
   const scaling: Record<string, number> = {};
   for (const [name, run] of experiments) {
@@ -160,13 +158,13 @@ async function main(): Promise<void> {
     console.log(`   ${name.padEnd(40)} ${(scaling[name] / 1000).toFixed(2)}`);
   }
   const halves = async () =>
-    concurrently([0, 1].map(() => [node, "--max-semi-space-size=64", join(bundleDir, "synth-pools.js"), "50", out("h"), "--skip-validation", "--cap-stack-traces", "--skip-prepare"]));
+    concurrently([0, 1].map(() => [node, join(bundleDir, "synth-pools.js"), "50", out("h")]));
   const two = median([await halves(), await halves(), await halves()]);
   scaling["+ two processes of 50 pools each"] = two;
   console.log(`   ${"+ two processes of 50 pools each".padEnd(40)} ${(two / 1000).toFixed(2)}`);
-  const one = median([1, 2, 3].map(() => wall([node, join(bundleDir, "synth-pools.js"), "1", out("one"), "--skip-validation", "--cap-stack-traces", "--skip-prepare"]).ms));
-  scaling["1 pool, all what-ifs"] = one;
-  console.log(`   ${"1 pool, all what-ifs".padEnd(40)} ${(one / 1000).toFixed(2)}`);
+  const one = median([1, 2, 3].map(() => wall([node, join(bundleDir, "synth-pools.js"), "1", out("one")]).ms));
+  scaling["1 pool, as node synth.js synthesizes"] = one;
+  console.log(`   ${"1 pool, as node synth.js synthesizes".padEnd(40)} ${(one / 1000).toFixed(2)}`);
   report.pools100Ms = scaling;
 
   mkdirSync(join(ROOT, "bench-results"), { recursive: true });

@@ -11,12 +11,11 @@ export interface Machine {
   readonly loadAverageEnd?: readonly number[];
 }
 
-export interface Phases {
-  readonly loadedMs: number;
-  readonly resolveMs: number;
-  readonly buildMs: number;
-  readonly synthMs: number;
-}
+/** The scaling runs: the same pools-<N>.json files synthesized two ways. */
+export const SCALING_SERIES = [
+  { prefix: "pools", name: "node synth.js", command: "node synth.js", color: "#1f5fbf" },
+  { prefix: "tsx-pools", name: "tsx main.ts (from source, for comparison)", command: "tsx main.ts", color: "#999999" },
+] as const;
 
 export interface Measurement {
   readonly id: string;
@@ -24,8 +23,6 @@ export interface Measurement {
   readonly command: string;
   readonly pools?: number;
   readonly stats: Stats;
-  /** Medians of the in-process phases (scaling runs only). */
-  readonly phases?: Phases;
 }
 
 export interface Target {
@@ -35,9 +32,6 @@ export interface Target {
   readonly limit: number;
   readonly unit: string;
   readonly pass: boolean;
-  /** The same measure for the proposal (esbuild bundle, validation off, stack traces capped). */
-  readonly proposalValue?: number;
-  readonly proposalPass?: boolean;
 }
 
 export interface Results {
@@ -79,19 +73,19 @@ export function renderTables(results: Results): string {
         s(m.stats.minMs),
         s(m.stats.maxMs),
         mib(m.stats.peakRssKb),
-        m.id.startsWith("tf-") ? "" : ratio(m, floor),
-        m.id.startsWith("tf-") ? "" : ratio(m, tsNode),
+        /^(tf|test)-/.test(m.id) ? "" : ratio(m, floor),
+        /^(tf|test)-/.test(m.id) ? "" : ratio(m, tsNode),
       ]),
     ),
   );
-  for (const prefix of ["pools", "proposal-pools"]) {
-    const rows = results.measurements.filter((m) => m.id.startsWith(`${prefix}-`));
+  for (const series of SCALING_SERIES) {
+    const rows = results.measurements.filter((m) => m.id.startsWith(`${series.prefix}-`) && m.pools !== undefined);
     if (rows.length === 0) continue;
-    lines.push("", `**Scaling${prefix === "proposal-pools" ? ", proposal (esbuild bundle, validation off, stack traces capped)" : ""}:** \`${rows[0].command}\``, "");
+    lines.push("", `**Scaling, ${series.name}:** \`${rows[0].command}\``, "");
     const first = rows[0];
     lines.push(
       ...table(
-        ["Pools", "Stacks", "Median s", "Min s", "Max s", "Marginal ms/pool", "Peak RSS MiB", "In-process: start-up / resolve / build / synth ms"],
+        ["Pools", "Stacks", "Median s", "Min s", "Max s", "Marginal ms/pool", "Peak RSS MiB"],
         rows.map((m) => [
           String(m.pools),
           String(2 * (m.pools ?? 0)),
@@ -100,25 +94,16 @@ export function renderTables(results: Results): string {
           s(m.stats.maxMs),
           m === first ? "" : ((m.stats.medianMs - first.stats.medianMs) / ((m.pools ?? 1) - (first.pools ?? 1))).toFixed(1),
           mib(m.stats.peakRssKb),
-          m.phases
-            ? [m.phases.loadedMs, m.phases.resolveMs, m.phases.buildMs, m.phases.synthMs].map((v) => v.toFixed(0)).join(" / ")
-            : "",
         ]),
       ),
     );
   }
-  lines.push("", "**Targets** (what-if: the proposal measured the same way):", "");
-  const value = (v: number | undefined, unit: string) => (v === undefined ? "n/a" : `${v.toFixed(unit === "%" || unit === "x" ? 2 : 1)} ${unit}`);
+  lines.push("", "**Targets:**", "");
+  const value = (v: number, unit: string) => `${v.toFixed(unit === "%" || unit === "x" ? 2 : 1)} ${unit}`;
   lines.push(
     ...table(
-      ["Target", "Limit", "Measured", "Result", "What-if proposal"],
-      results.targets.map((t) => [
-        t.description,
-        `${t.limit} ${t.unit}`,
-        value(t.value, t.unit),
-        t.pass ? "PASS" : "**FAIL**",
-        t.proposalValue === undefined ? "n/a" : `${value(t.proposalValue, t.unit)} ${t.proposalPass ? "PASS" : "FAIL"}`,
-      ]),
+      ["Target", "Limit", "Measured", "Result"],
+      results.targets.map((t) => [t.description, `${t.limit} ${t.unit}`, value(t.value, t.unit), t.pass ? "PASS" : "**FAIL**"]),
     ),
   );
   return lines.join("\n");
@@ -233,16 +218,12 @@ export function renderSvg(results: Results): string {
     }
     return out.join("\n");
   };
-  const current = "#1f5fbf";
-  const proposal = "#2a9d4b";
-  const timeSeries = [series("pools", "tsx (as npm run synth)", current, time), series("proposal-pools", "proposal", proposal, time)];
-  const rssSeries = [series("pools", "tsx", current, rss), series("proposal-pools", "proposal", proposal, rss)];
-  const legend = [
-    `<rect x="70" y="${height - 46}" width="16" height="4" fill="${current}"/>`,
-    `<text x="92" y="${height - 40}">${esc("tsx bench/synth-pools.ts <N> (tsx, the way npm run synth runs the app)")}</text>`,
-    `<rect x="70" y="${height - 26}" width="16" height="4" fill="${proposal}"/>`,
-    `<text x="92" y="${height - 20}">${esc("proposal: esbuild bundle run by node, cdktf validation off, stack traces capped (what-if flags)")}</text>`,
-  ];
+  const timeSeries = SCALING_SERIES.map((d) => series(d.prefix, d.name, d.color, time));
+  const rssSeries = SCALING_SERIES.map((d) => series(d.prefix, d.name, d.color, rss));
+  const legend = SCALING_SERIES.flatMap((d, i) => [
+    `<rect x="70" y="${height - 46 + 20 * i}" width="16" height="4" fill="${d.color}"/>`,
+    `<text x="92" y="${height - 40 + 20 * i}">${esc(`${d.command} --config pools-<N>.json (${d.name})`)}</text>`,
+  ]);
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="12">`,
     `<rect width="100%" height="100%" fill="white"/>`,

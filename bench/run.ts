@@ -1,27 +1,27 @@
 /**
- * npm run bench: how long synthesis takes and how much memory it needs, next to
- * the ts-node way `cdktf init` sets up, a floor (Node + cdktf + one empty stack),
- * 1 to 100 work pools, and Terraform for context. Every row is measured in this
- * one run, round by round, so ratios are fair. Writes bench-results/latest.json,
+ * npm run bench: how long synthesis takes and how much memory it needs, as the
+ * README runs it (`node synth.js`), next to the ts-node way `cdktf init` sets up,
+ * tsx, npm run and cdktf synth, a floor (Node + cdktf + one empty stack), 1 to 100
+ * work pools, Terraform for context, and the test suite. Every row is measured in
+ * this one run, round by round, so ratios are fair. Writes bench-results/latest.json,
  * the generated section of help/performance.md and help/performance-scaling.svg.
  *   npm run bench                       (BENCH_RUNS=5 timed runs per row by default)
+ *   npm run bench -- --no-tests         (without the two test-suite rows, about 5 minutes less)
  *   npm run bench -- --report-only      (re-renders the outputs from bench-results/latest.json)
  */
-import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { delimiter, join, relative, resolve } from "node:path";
-import { buildSync } from "esbuild";
-import { Command, detectRssMethod, median, runMeasured, Sample, stats } from "./measure";
-import { find, Measurement, Phases, renderSvg, renderTables, Results, Target, updateMarkdown } from "./report";
+import { Command, detectRssMethod, runMeasured, Sample, stats } from "./measure";
+import { writePoolsConfig } from "./pools";
+import { find, Measurement, renderSvg, renderTables, Results, SCALING_SERIES, Target, updateMarkdown } from "./report";
 import { findTerraform, planArgs, prepareStackDir, validateArgs } from "./terraform";
 
 const ROOT = resolve(__dirname, "..");
 const RUNS = Number(process.env.BENCH_RUNS ?? "5");
 const POOLS = [1, 10, 50, 100];
-const WHAT_IF_FLAGS = ["--skip-validation", "--cap-stack-traces"];
+const WITH_TESTS = !process.argv.includes("--no-tests");
 const bin = (name: string) => join(ROOT, "node_modules", ".bin", name);
-const shQuote = (value: string) => `'${value.replace(/'/g, "'\\''")}'`;
 
 interface Variant {
   readonly id: string;
@@ -77,76 +77,53 @@ function assertSameOutput(a: string, b: string, what: string): void {
   }
 }
 
-/** The esbuild bundles of the proposal, beside the script the work-pool stack ships as an asset. */
-function bundle(dir: string): { mainJs: string; poolsJs: string; buildMs: number } {
-  const start = performance.now();
-  const common = { bundle: true, platform: "node", target: "node20", logLevel: "warning" } as const;
-  buildSync({ ...common, entryPoints: [join(ROOT, "main.ts")], outfile: join(dir, "main.js") });
-  const buildMs = performance.now() - start;
-  buildSync({ ...common, entryPoints: [join(ROOT, "bench", "synth-pools.ts")], outfile: join(dir, "synth-pools.js") });
-  copyFileSync(join(ROOT, "src", "work-pool", "upsert-work-pool.sh"), join(dir, "upsert-work-pool.sh"));
-  return { mainJs: join(dir, "main.js"), poolsJs: join(dir, "synth-pools.js"), buildMs };
-}
-
 function main(): void {
   const started = performance.now();
   const atStart = machine();
   const env = userEnv();
   const rssMethod = detectRssMethod();
-  // cdktf runs `terraform version` while synthesizing a terraform_data resource (help/performance.md).
-  if (spawnSync("terraform", ["version"], { env: { ...env, CHECKPOINT_DISABLE: "1" } }).status !== 0) {
-    throw new Error("synthesis needs a terraform binary on PATH (cdktf validates the terraform_data resource with `terraform version`)");
-  }
   const work = mkdtempSync(join(tmpdir(), "prefect-ecs-bench-"));
   const notes: string[] = [];
   try {
     const node = process.execPath;
-    const bundleDir = join(work, "bundle");
-    mkdirSync(bundleDir);
-    const bundles = bundle(bundleDir);
-    notes.push(`Bundling main.ts with esbuild (the proposal's one-off build step) took ${bundles.buildMs.toFixed(0)} ms in-process.`);
-    const buildRunDir = join(work, "build-run");
     const at = (argv: string[]): Command => ({ argv, cwd: ROOT, env });
+    const poolFiles = new Map(POOLS.map((pools) => [pools, writePoolsConfig(pools, join(work, `pools-${pools}.json`))]));
+    const poolsFile = (pools: number) => poolFiles.get(pools) as string;
+    const synthJs = (out: string, ...args: string[]) => at([node, "synth.js", ...args, "--out", out]);
 
     const variants: Variant[] = [
       { id: "floor", label: "Floor: Node + cdktf + one empty stack", display: "node bench/floor.js", command: (out) => at([node, "bench/floor.js", out]), synthesizes: true, warmUp: true },
-      { id: "tsx", label: "Default config, tsx directly", display: "node_modules/.bin/tsx main.ts", command: (out) => at([bin("tsx"), "main.ts", "--out", out]), synthesizes: true, warmUp: true },
-      { id: "npx-tsx", label: "Default config as the README/cdktf.json run it", display: "npx tsx main.ts", command: (out) => at(["npx", "tsx", "main.ts", "--out", out]), synthesizes: true, warmUp: true },
-      { id: "npm-run-synth", label: "Default config via npm run synth", display: "npm run synth", command: (out) => at(["npm", "run", "--silent", "synth", "--", "--out", out]), synthesizes: true, warmUp: true },
-      { id: "ts-node", label: "Default config the cdktf init way (type-checks)", display: "node_modules/.bin/ts-node main.ts", command: (out) => at([bin("ts-node"), "main.ts", "--out", out]), synthesizes: true, warmUp: true },
-      { id: "bundle", label: "Proposal: esbuild bundle run by node", display: "node .build/main.js", command: (out) => at([node, bundles.mainJs, "--out", out]), synthesizes: true, warmUp: true },
+      { id: "synth", label: "Default config as the README runs it", display: "node synth.js", command: (out) => synthJs(out), synthesizes: true, warmUp: true },
       {
-        id: "build-run",
-        label: "Proposal: bundle on every run, then node",
-        display: "esbuild main.ts --bundle ... && node .build/main.js",
-        command: (out) =>
-          at([
-            "sh",
-            "-c",
-            `${shQuote(bin("esbuild"))} main.ts --bundle --platform=node --target=node20 --log-level=warning --outfile=${shQuote(join(buildRunDir, "main.js"))}` +
-              ` && cp src/work-pool/upsert-work-pool.sh ${shQuote(buildRunDir)}/ && ${shQuote(node)} ${shQuote(join(buildRunDir, "main.js"))} --out ${shQuote(out)}`,
-          ]),
+        id: "synth-rebuild",
+        label: "Default config, first run after a source change (bundle rebuilt)",
+        display: "rm -r .build && node synth.js",
+        command: (out) => at(["sh", "-c", `rm -rf .build && exec "$0" synth.js --out "$1"`, node, out]),
+        synthesizes: true,
+        warmUp: false,
+      },
+      { id: "npm-run-synth", label: "Default config via npm run synth", display: "npm run synth", command: (out) => at(["npm", "run", "--silent", "synth", "--", "--out", out]), synthesizes: true, warmUp: true },
+      {
+        id: "cdktf-synth",
+        label: "Default config via cdktf synth (cdktf-cli, then node synth.js)",
+        display: "npx cdktf synth",
+        command: (out) => ({ ...at(["npx", "cdktf", "synth", "--output", out]), env: { ...env, CHECKPOINT_DISABLE: "1", CI: "1" } }),
         synthesizes: true,
         warmUp: true,
       },
-      ...POOLS.map((pools) => ({
-        id: `pools-${pools}`,
-        label: `${pools} pools, tsx`,
-        display: "tsx bench/synth-pools.ts <N>",
-        command: (out: string) => at([bin("tsx"), "bench/synth-pools.ts", String(pools), out]),
-        pools,
-        synthesizes: true,
-        warmUp: pools <= 10,
-      })),
-      ...POOLS.map((pools) => ({
-        id: `proposal-pools-${pools}`,
-        label: `${pools} pools, proposal`,
-        display: `node .build/synth-pools.js <N> ${WHAT_IF_FLAGS.join(" ")}`,
-        command: (out: string) => at([node, bundles.poolsJs, String(pools), out, ...WHAT_IF_FLAGS]),
-        pools,
-        synthesizes: true,
-        warmUp: pools <= 10,
-      })),
+      { id: "tsx", label: "Default config from source with tsx (no type-check)", display: "npx tsx main.ts", command: (out) => at(["npx", "tsx", "main.ts", "--out", out]), synthesizes: true, warmUp: true },
+      { id: "ts-node", label: "Default config the cdktf init way (ts-node, type-checks)", display: "npx ts-node main.ts", command: (out) => at(["npx", "ts-node", "main.ts", "--out", out]), synthesizes: true, warmUp: true },
+      ...SCALING_SERIES.flatMap((series) =>
+        POOLS.map((pools) => ({
+          id: `${series.prefix}-${pools}`,
+          label: `${pools} pools, ${series.name}`,
+          display: `${series.command} --config pools-<N>.json`,
+          command: (out: string) => (series.prefix === "pools" ? synthJs(out, "--config", poolsFile(pools)) : at([bin("tsx"), "main.ts", "--config", poolsFile(pools), "--out", out])),
+          pools,
+          synthesizes: true,
+          warmUp: pools <= 10,
+        })),
+      ),
     ];
 
     // Terraform, for context: validate and an offline plan of the default configuration's AWS stack.
@@ -155,7 +132,7 @@ function main(): void {
       notes.push(`Terraform rows skipped: ${toolchain}.`);
     } else {
       const tfOut = join(work, "terraform");
-      runMeasured(at([bin("tsx"), "main.ts", "--out", tfOut]), rssMethod);
+      runMeasured(synthJs(tfOut), rssMethod);
       const stackDir = join(tfOut, "stacks", readdirSync(join(tfOut, "stacks")).find((name) => name.endsWith("-aws")) as string);
       try {
         prepareStackDir(toolchain, stackDir);
@@ -193,11 +170,15 @@ function main(): void {
     const outputs = new Map<string, string>();
     for (const variant of variants.filter((v) => v.warmUp)) {
       process.stderr.write(` ${variant.id}`);
-      const keep = variant.pools === undefined && variant.id !== "floor" ? join(work, `warm-${variant.id}`) : undefined;
+      const keep = variant.id !== "floor" ? join(work, `warm-${variant.id}`) : undefined;
       runOne(variant, keep);
       if (keep) outputs.set(variant.id, keep);
     }
-    for (const [id, dir] of outputs) if (id !== "tsx") assertSameOutput(outputs.get("tsx") as string, dir, `${id} vs tsx`);
+    for (const [id, dir] of outputs) {
+      // Same configuration, same files: the other ways against node synth.js, tsx's pools against ours.
+      const reference = id.startsWith("tsx-pools-") ? id.replace(/^tsx-/, "") : id.startsWith("pools-") ? undefined : "synth";
+      if (reference !== undefined && id !== reference) assertSameOutput(outputs.get(reference) as string, dir, `${id} vs ${reference}`);
+    }
     process.stderr.write("\n");
 
     for (let round = 1; round <= RUNS; round++) {
@@ -210,20 +191,14 @@ function main(): void {
       process.stderr.write("\n");
     }
 
-    const measurements: Measurement[] = variants.map((variant) => {
-      const runs = samples.get(variant.id) as Sample[];
-      let phases: Phases | undefined;
-      if (variant.pools !== undefined) {
-        const parsed = runs.map((r) => JSON.parse(r.stdout.trim().split("\n").pop() as string) as Phases);
-        phases = {
-          loadedMs: median(parsed.map((p) => p.loadedMs)),
-          resolveMs: median(parsed.map((p) => p.resolveMs)),
-          buildMs: median(parsed.map((p) => p.buildMs)),
-          synthMs: median(parsed.map((p) => p.synthMs)),
-        };
-      }
-      return { id: variant.id, label: variant.label, command: variant.display, pools: variant.pools, stats: stats(runs), phases };
-    });
+    const measurements: Measurement[] = variants.map((variant) => ({
+      id: variant.id,
+      label: variant.label,
+      command: variant.display,
+      pools: variant.pools,
+      stats: stats(samples.get(variant.id) as Sample[]),
+    }));
+    if (WITH_TESTS) measurements.push(...testSuiteRows(at, rssMethod));
 
     const results: Results = {
       date: new Date().toISOString().replace(/\.\d+Z$/, "Z"),
@@ -259,6 +234,21 @@ function publish(results: Results): void {
   console.log(`\nWrote bench-results/latest.json, help/performance.md, help/performance-scaling.svg (run took ${results.durationS.toFixed(0)} s).`);
 }
 
+/** The test suite, timed once each (CI=true: a missing Terraform fails instead of skipping). */
+function testSuiteRows(at: (argv: string[]) => Command, rssMethod: ReturnType<typeof detectRssMethod>): Measurement[] {
+  const rows = [
+    { id: "test-unit", label: "Unit tests (Terraform gates skipped)", display: "npm run test:unit", argv: ["npm", "run", "--silent", "test:unit"] },
+    { id: "test-all", label: "Whole test suite, Terraform gates included", display: "npm test", argv: ["npm", "test", "--silent"] },
+  ];
+  return rows.map((row) => {
+    process.stderr.write(`${row.display} ... `);
+    const command = at(row.argv);
+    const sample = runMeasured({ ...command, env: { ...command.env, CI: "true" } }, rssMethod);
+    process.stderr.write(`${(sample.wallMs / 1000).toFixed(0)} s\n`);
+    return { id: row.id, label: row.label, command: row.display, stats: stats([sample]) };
+  });
+}
+
 function targets(results: Results): Target[] {
   const ms = (id: string) => find(results, id)?.stats.medianMs;
   const rssMiB = (id: string, which: "peakRssKb" | "medianRssKb" = "peakRssKb") => {
@@ -266,28 +256,19 @@ function targets(results: Results): Target[] {
     return kb === undefined ? undefined : kb / 1024;
   };
   const ratio = (a?: number, b?: number) => (a !== undefined && b !== undefined ? a / b : undefined);
-  const marginalMs = (prefix: string) => {
-    const [t1, t100] = [ms(`${prefix}-1`), ms(`${prefix}-100`)];
-    return t1 !== undefined && t100 !== undefined ? (t100 - t1) / 99 : undefined;
-  };
-  const marginalMiB = (prefix: string) => {
-    const [r1, r100] = [rssMiB(`${prefix}-1`, "medianRssKb"), rssMiB(`${prefix}-100`, "medianRssKb")];
-    return r1 !== undefined && r100 !== undefined ? (r100 - r1) / 99 : undefined;
-  };
-  const target = (id: string, description: string, unit: string, limit: number, value: number | undefined, proposal: number | undefined, atMost = true): Target[] => {
-    if (value === undefined) return [];
-    const ok = (v: number) => (atMost ? v <= limit : v < limit);
-    return [{ id, description, unit, limit, value, pass: ok(value), proposalValue: proposal, proposalPass: proposal === undefined ? undefined : ok(proposal) }];
-  };
-  const tsNode = ms("ts-node");
-  const floor = ms("floor");
+  const [t1, t100] = [ms("pools-1"), ms("pools-100")];
+  const [r1, r100] = [rssMiB("pools-1", "medianRssKb"), rssMiB("pools-100", "medianRssKb")];
+  const target = (id: string, description: string, unit: string, limit: number, value: number | undefined, atMost = true): Target[] =>
+    value === undefined ? [] : [{ id, description, unit, limit, value, pass: atMost ? value <= limit : value < limit }];
   return [
-    ...target("vs-ts-node", "Default config (npx tsx main.ts) wall time / ts-node way", "%", 25, mul(ratio(ms("npx-tsx"), tsNode)), mul(ratio(ms("bundle"), tsNode))),
-    ...target("vs-floor", "Default config (npx tsx main.ts) wall time / floor", "x", 2, ratio(ms("npx-tsx"), floor), ratio(ms("bundle"), floor)),
-    ...target("rss", "Default config (npx tsx main.ts) peak RSS", "MiB", 200, rssMiB("npx-tsx"), rssMiB("bundle"), false),
-    ...target("marginal-ms", "Marginal wall time per pool, (t100 - t1) / 99", "ms", 20, marginalMs("pools"), marginalMs("proposal-pools")),
-    ...target("marginal-rss", "Marginal peak RSS per pool, (rss100 - rss1) / 99", "MiB", 2, marginalMiB("pools"), marginalMiB("proposal-pools")),
-    ...target("pools-100", "100 pools (200 stacks), wall time", "s", 4, div(ms("pools-100")), div(ms("proposal-pools-100")), false),
+    ...target("vs-ts-node", "Default config (node synth.js) wall time / ts-node way", "%", 25, mul(ratio(ms("synth"), ms("ts-node")))),
+    ...target("vs-floor", "Default config (node synth.js) wall time / floor", "x", 2, ratio(ms("synth"), ms("floor"))),
+    ...target("rss", "Default config (node synth.js) peak RSS", "MiB", 200, rssMiB("synth"), false),
+    ...target("marginal-ms", "Marginal wall time per pool, (t100 - t1) / 99", "ms", 20, t1 !== undefined && t100 !== undefined ? (t100 - t1) / 99 : undefined),
+    ...target("marginal-rss", "Marginal peak RSS per pool, (rss100 - rss1) / 99", "MiB", 2, r1 !== undefined && r100 !== undefined ? (r100 - r1) / 99 : undefined),
+    ...target("pools-100", "100 pools (200 stacks), wall time", "s", 4, div(ms("pools-100")), false),
+    ...target("test-unit", "npm run test:unit (no Terraform), wall time", "s", 30, div(ms("test-unit")), false),
+    ...target("test-all", "npm test (whole suite, Terraform gates included), wall time", "s", 300, div(ms("test-all")), false),
   ];
 }
 

@@ -1,20 +1,18 @@
 /**
- * Synthesizes N work pools (each with its AWS and work-pool stacks) in one app.
- *   tsx bench/synth-pools.ts <pools> <outdir> [--skip-validation] [--cap-stack-traces] [--skip-prepare]
+ * Synthesizes N work pools (each with its AWS and work-pool stacks) the way
+ * `node synth.js` does (synthesizeApps), or with one of its speed-ups undone,
+ * for the profile behind help/performance.md (npx tsx bench/profile.ts).
+ *   node <bundle of this file> <pools> <outdir> [--resolve-three-times] [--full-token-stacks]
  * Prints one JSON line with in-process timings (ms): when the script body
- * started (Node/tsx start-up and module loading), resolving, building, synth.
+ * started (Node start-up and module loading), resolving the configuration,
+ * building and synthesizing.
  *
- * The flags are what-if experiments for the performance report, not features:
- *   --skip-validation   cdktf's synth-time validations off (what App({ skipValidation: true })
- *                       does); among them one `terraform version` run per terraform_data resource
- *   --cap-stack-traces  Error.stackTraceLimit pinned at 10, so cdktf's captureStackTrace() (one
- *                       full-depth trace per token it creates) records 10 frames, not all
- *   --skip-prepare      cdktf's "preparing" resolve pass over every stack skipped (it finds
- *                       cross-stack references, which these stacks do not use: the work-pool stack
- *                       reads the AWS stack through terraform_remote_state); the output is identical
+ *   --resolve-three-times  cdktf's own synthesis: a preparing pass, each element, then the whole
+ *                          stack again (buildApps without resolveOnce)
+ *   --full-token-stacks    cdktf records every frame of every token's creation stack
  */
-import { TerraformStack } from "cdktf";
 import { buildApps } from "../src/app";
+import { withoutTokenCreationStacks } from "../src/synthesize";
 import { poolConfigs } from "./pools";
 
 const loadedMs = performance.now();
@@ -22,27 +20,19 @@ const [poolsArg, outdirArg, ...flags] = process.argv.slice(2);
 const pools = Number(poolsArg ?? "1");
 const outdir = outdirArg ?? "cdktf.out";
 if (!Number.isInteger(pools) || pools < 1) throw new Error(`pools must be a positive integer, got ${poolsArg}`);
-const FLAGS = ["--skip-validation", "--cap-stack-traces", "--skip-prepare"];
+const FLAGS = ["--resolve-three-times", "--full-token-stacks"];
 const unknown = flags.filter((flag) => !FLAGS.includes(flag));
-if (unknown.length > 0) throw new Error(`unknown flags: ${unknown.join(" ")}`);
-if (flags.includes("--cap-stack-traces")) {
-  Object.defineProperty(Error, "stackTraceLimit", { configurable: true, get: () => 10, set: () => undefined });
-}
-if (flags.includes("--skip-prepare")) {
-  const prototype = TerraformStack.prototype as unknown as { prepareStack(): void; ensureBackendExists(): void };
-  prototype.prepareStack = function (this: typeof prototype) {
-    this.ensureBackendExists();
-  };
-}
+if (unknown.length > 0) throw new Error(`unknown flags: ${unknown.join(" ")} (known: ${FLAGS.join(" ")})`);
 
-let t = performance.now();
-const configs = poolConfigs(pools);
-const resolveMs = performance.now() - t;
-t = performance.now();
-const { app } = buildApps(configs, outdir);
-const buildMs = performance.now() - t;
-if (flags.includes("--skip-validation")) (app as unknown as { skipValidation: boolean }).skipValidation = true;
-t = performance.now();
-app.synth();
-const synthMs = performance.now() - t;
-console.log(JSON.stringify({ pools, loadedMs, resolveMs, buildMs, synthMs }));
+const timed = () => {
+  let t = performance.now();
+  const configs = poolConfigs(pools);
+  const resolveMs = performance.now() - t;
+  t = performance.now();
+  const { app } = buildApps(configs, outdir, { resolveOnce: !flags.includes("--resolve-three-times") });
+  const buildMs = performance.now() - t;
+  t = performance.now();
+  app.synth();
+  return { pools, loadedMs, resolveMs, buildMs, synthMs: performance.now() - t };
+};
+console.log(JSON.stringify(flags.includes("--full-token-stacks") ? timed() : withoutTokenCreationStacks(timed)));

@@ -1,6 +1,6 @@
 #!/bin/sh
 # HCL for every stack, for teams that review and apply HCL: `cdktf synth --hcl` (which runs
-# main.ts, so the same configuration, validation and output folders as `npm run synth`), then
+# main.ts, so the same configuration, validation and output folders as `node synth.js`), then
 # `terraform fmt`. Writes cdk.tf instead of cdk.tf.json in each stack folder.
 #   npm run synth:hcl [-- --config prefect-ecs-worker.json] [--out cdktf.out]
 set -eu

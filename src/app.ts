@@ -14,6 +14,15 @@ export interface SynthesizedApp extends PoolStacks {
   readonly app: App;
 }
 
+export interface BuildAppsOptions {
+  /**
+   * Resolve each element of every stack once (SelfContainedStackProps.resolveOnce): on at the
+   * app's edge, where nothing but this app's constructs is in the stacks.
+   * @default false
+   */
+  readonly resolveOnce?: boolean;
+}
+
 export interface SynthesizedApps {
   readonly app: App;
   /** The stacks of each configuration, in the order given. */
@@ -32,7 +41,7 @@ export function buildApp(config: ResolvedConfig, outdir: string): SynthesizedApp
  * pool names, so the pools must map to distinct stack names; account-global
  * AWS names (roles, cluster, secret, ...) are the configurations' business.
  */
-export function buildApps(configs: readonly ResolvedConfig[], outdir: string): SynthesizedApps {
+export function buildApps(configs: readonly ResolvedConfig[], outdir: string, options: BuildAppsOptions = {}): SynthesizedApps {
   const byStack = new Map<string, string>();
   for (const config of configs) {
     const name = awsStackName(config);
@@ -46,7 +55,7 @@ export function buildApps(configs: readonly ResolvedConfig[], outdir: string): S
   // `terraform version` for every terraform_data resource, making synthesis need Terraform; the
   // stacks declare required_version and the test suite validates them with real Terraform.
   const app = new App({ outdir, stackTraces: false, skipValidation: true });
-  const pools = configs.map((config) => addPoolStacks(app, config));
+  const pools = configs.map((config) => addPoolStacks(app, config, options));
   // A pool that uses a cluster another pool creates applies after that pool's AWS stack.
   configs.forEach((config, i) => {
     const owner = config.cluster.mode === "existing" ? config.cluster.createdByPool : undefined;
@@ -56,11 +65,11 @@ export function buildApps(configs: readonly ResolvedConfig[], outdir: string): S
   return { app, pools };
 }
 
-function addPoolStacks(app: App, config: ResolvedConfig): PoolStacks {
+function addPoolStacks(app: App, config: ResolvedConfig, { resolveOnce }: BuildAppsOptions): PoolStacks {
   const awsName = awsStackName(config);
-  const awsStack = new WorkerAwsStack(app, awsName, { config });
+  const awsStack = new WorkerAwsStack(app, awsName, { config, resolveOnce });
   if (!config.workPool.manage) return { awsStack };
-  const workPoolStack = new WorkPoolStack(app, workPoolStackName(awsName), { config, awsStackName: awsName });
+  const workPoolStack = new WorkPoolStack(app, workPoolStackName(awsName), { config, awsStackName: awsName, resolveOnce });
   // Apply order: the pool defaults come from the AWS stack's outputs.
   workPoolStack.addDependency(awsStack);
   return { awsStack, workPoolStack };

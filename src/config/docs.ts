@@ -156,11 +156,11 @@ export function renderConfigReference(schema: JsonSchemaNode): string {
 }
 
 const INTRO = [
-  "The configuration file chooses names, sizes and options of the stack that `npm run synth` generates.",
+  "The configuration file chooses names, sizes and options of the stacks that `node synth.js` generates.",
   "Every field is optional: without a file (or with `{}`) you get the guide's own names (work pool `my-ecs-pool`,",
   "cluster `my-ecs-cluster`, secret `PrefectECSWorkerAPIKey`, ...).",
   "",
-  "- **Passing it:** `npm run synth -- --config my.json`, or set `PREFECT_ECS_WORKER_CONFIG=my.json` (also for `cdktf synth`).",
+  "- **Passing it:** `node synth.js --config my.json`, or set `PREFECT_ECS_WORKER_CONFIG=my.json` (also for `cdktf synth`).",
   "- **Format:** JSON, or YAML when the file name ends in `.yaml` or `.yml`.",
   "- **Unknown keys are errors**, at every level, except inside the free-form maps `worker.environment` and `tags`.",
   "  Synth reports every problem at once, with its field path, the value and what is allowed.",

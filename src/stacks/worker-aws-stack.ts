@@ -2,14 +2,15 @@ import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { Construct } from "constructs";
 import { ResolvedConfig } from "../config/resolve";
 import { PrefectEcsWorker } from "../constructs/prefect-ecs-worker";
-import { HclOutput, HclSafeStack } from "../hcl/elements";
+import { HclOutput } from "../hcl/elements";
 import { configureBackend } from "./backend";
+import { SelfContainedStack, SelfContainedStackProps } from "./self-contained-stack";
 import { WorkerVariables } from "./worker-variables";
 
 /** Terraform 1.11 brought write-only attributes and ephemeral variables, which keep the API key out of state. */
 export const REQUIRED_TERRAFORM_VERSION = ">= 1.11.0";
 
-export interface WorkerAwsStackProps {
+export interface WorkerAwsStackProps extends SelfContainedStackProps {
   readonly config: ResolvedConfig;
 }
 
@@ -23,12 +24,12 @@ export function awsStackName(config: ResolvedConfig): string {
  * a relative state path, per-environment variables, the worker, and outputs
  * for ops teams and the work-pool stack.
  */
-export class WorkerAwsStack extends HclSafeStack {
+export class WorkerAwsStack extends SelfContainedStack {
   public readonly worker: PrefectEcsWorker;
   public readonly variables: WorkerVariables;
 
   constructor(scope: Construct, id: string, props: WorkerAwsStackProps) {
-    super(scope, id);
+    super(scope, id, props);
     const { config } = props;
     this.addOverride("terraform.required_version", REQUIRED_TERRAFORM_VERSION);
     configureBackend(this, config.backend, id);

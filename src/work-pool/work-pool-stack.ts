@@ -3,12 +3,13 @@ import { AssetType, DataResource, TerraformAsset, TerraformLocal, TerraformRemot
 import { configureBackend, remoteStateOf } from "../stacks/backend";
 import { Construct } from "constructs";
 import { ResolvedConfig } from "../config/resolve";
-import { HclOutput, HclSafeStack, hclSafeResource, JsonLocal } from "../hcl/elements";
+import { HclOutput, hclSafeResource, JsonLocal } from "../hcl/elements";
+import { SelfContainedStack, SelfContainedStackProps } from "../stacks/self-contained-stack";
 import { REQUIRED_TERRAFORM_VERSION } from "../stacks/worker-aws-stack";
 import { BaseJobTemplate, withPoolDefaults } from "./base-job-template";
 import { ecsBaseJobTemplate } from "./ecs-base-job-template";
 
-export interface WorkPoolStackProps {
+export interface WorkPoolStackProps extends SelfContainedStackProps {
   readonly config: ResolvedConfig;
   /** Name of the AWS stack whose outputs feed the pool defaults (its folder is a sibling of this stack's). */
   readonly awsStackName: string;
@@ -35,7 +36,7 @@ const SECRET_VARIABLE = {
  * AWS stack's outputs. A `terraform_data` resource runs a shipped POSIX sh +
  * curl script; credentials come from the environment of the Terraform run.
  */
-export class WorkPoolStack extends HclSafeStack {
+export class WorkPoolStack extends SelfContainedStack {
   /** The WorkPoolUpdate body (a Terraform local holding plain JSON). */
   public readonly updateBody: TerraformLocal;
   public readonly workPool: DataResource;
@@ -44,7 +45,7 @@ export class WorkPoolStack extends HclSafeStack {
   public readonly awsState: TerraformRemoteState;
 
   constructor(scope: Construct, id: string, props: WorkPoolStackProps) {
-    super(scope, id);
+    super(scope, id, props);
     const { config } = props;
     this.addOverride("terraform.required_version", REQUIRED_TERRAFORM_VERSION);
     configureBackend(this, config.backend, id);

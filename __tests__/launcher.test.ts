@@ -1,0 +1,145 @@
+/**
+ * `node synth.js`, the README's main command: main.ts as one esbuild bundle
+ * run by plain node, rebuilt when a source changes, with V8's code cache.
+ * Each test runs it in a copy of the project, so it can edit sources.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+
+const ROOT = join(__dirname, "..");
+const TSX = join(ROOT, "node_modules", ".bin", "tsx");
+
+/** A copy of what `node synth.js` needs, sharing this project's node_modules. */
+function projectCopy(): string {
+  const dir = mkdtempSync(join(tmpdir(), "prefect-ecs-launcher-"));
+  for (const entry of ["main.ts", "synth.js", "tsconfig.json", "package.json", "src"]) cpSync(join(ROOT, entry), join(dir, entry), { recursive: true });
+  symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"), "dir");
+  return dir;
+}
+
+/** The environment without the app's own settings, as in a user's shell. */
+function userEnv(): NodeJS.ProcessEnv {
+  const { PREFECT_ECS_WORKER_CONFIG: _config, CDKTF_OUTDIR: _outdir, ...env } = process.env;
+  return env;
+}
+
+function run(project: string, argv: string[]) {
+  const result = spawnSync(argv[0], argv.slice(1), { cwd: project, encoding: "utf8", env: userEnv() });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+function synth(project: string, outdir: string) {
+  return run(project, [process.execPath, "synth.js", "--out", outdir]);
+}
+
+/** Every file below dir, as relative path → content. */
+function tree(dir: string): Map<string, string> {
+  return new Map(
+    readdirSync(dir, { recursive: true, withFileTypes: true })
+      .filter((entry) => entry.isFile())
+      .map((entry) => join(entry.parentPath, entry.name))
+      .map((path) => [relative(dir, path), readFileSync(path, "latin1")] as const)
+      .sort(([a], [b]) => a.localeCompare(b)),
+  );
+}
+
+const buildFiles = (project: string) => readdirSync(join(project, ".build")).sort();
+const mtime = (path: string) => statSync(path).mtimeMs;
+const codeCaches = (project: string) => buildFiles(project).filter((name) => name.endsWith(".v8cache"));
+const clusterName = (outdir: string) =>
+  JSON.parse(readFileSync(join(outdir, "stacks", "my-ecs-pool-aws", "cdk.tf.json"), "utf8")).resource.aws_ecs_cluster.cluster.name;
+
+describe("GIVEN a fresh checkout (no .build folder)", () => {
+  const project = projectCopy();
+  const outdir = join(project, "out-first");
+  const first = synth(project, outdir);
+
+  it("WHEN node synth.js runs THEN it succeeds and leaves the bundle, its inputs and a code cache in .build", () => {
+    expect(first.stderr).toBe("");
+    expect(first.status).toBe(0);
+    expect(first.stdout).toBe(`Synthesized into ${outdir}/stacks/\n`);
+    expect(buildFiles(project)).toEqual(expect.arrayContaining(["main.js", "main.inputs.json", "upsert-work-pool.sh"]));
+    expect(codeCaches(project)).toHaveLength(1);
+    const inputs = Object.keys(JSON.parse(readFileSync(join(project, ".build", "main.inputs.json"), "utf8")));
+    expect(inputs).toEqual(expect.arrayContaining(["main.ts", "src/app.ts", "src/work-pool/upsert-work-pool.sh", "node_modules/.package-lock.json"]));
+    expect(inputs.filter((file) => file.includes("node_modules/") && file !== "node_modules/.package-lock.json")).toEqual([]);
+  });
+
+  it("THEN it writes exactly what tsx main.ts writes from the sources", () => {
+    const fromSource = join(project, "out-tsx");
+    expect(run(project, [TSX, "main.ts", "--out", fromSource]).status).toBe(0);
+    const expected = tree(fromSource);
+    const actual = tree(outdir);
+    expect([...actual.keys()]).toEqual([...expected.keys()]);
+    for (const [path, content] of expected) {
+      if (actual.get(path) !== content) throw new Error(`${path} differs between node synth.js and tsx main.ts`);
+    }
+  });
+});
+
+describe("GIVEN a project where node synth.js has run", () => {
+  const project = projectCopy();
+  synth(project, join(project, "out-0"));
+  synth(project, join(project, "out-1"));
+  const bundle = join(project, ".build", "main.js");
+
+  it("WHEN it runs again with no change THEN it reuses the bundle and the code cache", () => {
+    const [cache] = codeCaches(project);
+    const before = { bundle: mtime(bundle), cache: mtime(join(project, ".build", cache)) };
+    expect(synth(project, join(project, "out-2")).status).toBe(0);
+    expect(codeCaches(project)).toEqual([cache]);
+    expect({ bundle: mtime(bundle), cache: mtime(join(project, ".build", cache)) }).toEqual(before);
+  });
+
+  it("WHEN a source changes THEN it rebuilds the bundle, the output follows the change and the old code cache is gone", () => {
+    const [oldCache] = codeCaches(project);
+    const resolveTs = join(project, "src", "config", "resolve.ts");
+    writeFileSync(resolveTs, readFileSync(resolveTs, "utf8").replace('name ?? "my-ecs-cluster"', 'name ?? "edited-cluster"'));
+    const outdir = join(project, "out-edited");
+    expect(synth(project, outdir).status).toBe(0);
+    expect(clusterName(outdir)).toBe("edited-cluster");
+    expect(codeCaches(project)).toHaveLength(1);
+    expect(codeCaches(project)).not.toContain(oldCache);
+  });
+
+  it("WHEN V8 rejects the code cache (corrupted) THEN the output is still right and the cache is written anew", () => {
+    const [cache] = codeCaches(project);
+    const cachePath = join(project, ".build", cache);
+    const garbage = Buffer.alloc(statSync(cachePath).size, 7);
+    writeFileSync(cachePath, garbage);
+    const outdir = join(project, "out-after-garbage");
+    expect(synth(project, outdir).status).toBe(0);
+    expect(clusterName(outdir)).toBe("edited-cluster");
+    expect(readFileSync(cachePath).equals(garbage)).toBe(false);
+  });
+
+  it("WHEN a source does not compile THEN it exits 1 naming the file and line, and writes nothing", () => {
+    const appTs = join(project, "src", "app.ts");
+    const original = readFileSync(appTs, "utf8");
+    writeFileSync(appTs, `${original}\nexport const broken = ;\n`);
+    const outdir = join(project, "out-broken");
+    const result = synth(project, outdir);
+    writeFileSync(appTs, original);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toMatch(/^synth\.js: cannot bundle main\.ts:\nsrc\/app\.ts:\d+:\d+: /);
+    expect(existsSync(outdir)).toBe(false);
+  });
+});
+
+describe("GIVEN a fresh checkout and two synthesis runs started at once", () => {
+  it("WHEN both build the bundle THEN both succeed with the same output", async () => {
+    const project = projectCopy();
+    const start = (outdir: string) =>
+      new Promise<number | null>((resolve) => {
+        const child = spawn(process.execPath, ["synth.js", "--out", outdir], { cwd: project, stdio: "ignore", env: userEnv() });
+        child.on("exit", resolve);
+      });
+    const outdirs = [join(project, "out-a"), join(project, "out-b")];
+    expect(await Promise.all(outdirs.map(start))).toEqual([0, 0]);
+    expect(tree(outdirs[1])).toEqual(tree(outdirs[0]));
+    expect(readdirSync(join(project, ".build")).filter((name) => name.endsWith(".tmp"))).toEqual([]);
+    rmSync(project, { recursive: true, force: true });
+  });
+});
