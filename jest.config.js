@@ -10,4 +10,6 @@ module.exports = {
   testMatch: ["**/*.test.ts"],
   transform: { "^.+\\.ts$": ["@swc/jest", { jsc: { parser: { syntax: "typescript" }, target: "es2022" } }] },
   testTimeout: 120000,
+  // Every core (jest leaves one idle by default): the Terraform gates wait on terraform, the unit tests on jest.
+  maxWorkers: "100%",
 };

@@ -11,7 +11,7 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir, userInfo } from "node:os";
 import { join, relative } from "node:path";
-import { buildApp } from "../src/app";
+import { synthesizeApps } from "../src/synthesize";
 import { resolveConfig } from "../src/config/resolve";
 import { PrefectEcsWorkerConfigInput } from "../src/config/schema";
 import { awsStackName, REQUIRED_TERRAFORM_VERSION } from "../src/stacks/worker-aws-stack";
@@ -86,7 +86,7 @@ function synthesizeHclInProcess(config: PrefectEcsWorkerConfigInput): string {
   const previous = process.env.SYNTH_HCL_OUTPUT;
   process.env.SYNTH_HCL_OUTPUT = "true";
   try {
-    buildApp(resolveConfig(config), outdir).app.synth();
+    synthesizeApps([resolveConfig(config)], outdir);
   } finally {
     if (previous === undefined) delete process.env.SYNTH_HCL_OUTPUT;
     else process.env.SYNTH_HCL_OUTPUT = previous;

@@ -1,15 +1,17 @@
 /**
  * `node synth.js`, the README's main command: main.ts as one esbuild bundle
  * run by plain node, rebuilt when a source changes, with V8's code cache.
- * Each test runs it in a copy of the project, so it can edit sources.
+ * The tests run it in one copy of the project (so they can edit sources),
+ * in order: a fresh checkout, later runs, edits, two runs at once.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
+import { synthesizeApps } from "../src/synthesize";
+import { loadConfigs } from "../src/config/load";
 
 const ROOT = join(__dirname, "..");
-const TSX = join(ROOT, "node_modules", ".bin", "tsx");
 
 /** A copy of what `node synth.js` needs, sharing this project's node_modules. */
 function projectCopy(): string {
@@ -51,10 +53,15 @@ const codeCaches = (project: string) => buildFiles(project).filter((name) => nam
 const clusterName = (outdir: string) =>
   JSON.parse(readFileSync(join(outdir, "stacks", "my-ecs-pool-aws", "cdk.tf.json"), "utf8")).resource.aws_ecs_cluster.cluster.name;
 
+const project = projectCopy();
+afterAll(() => rmSync(project, { recursive: true, force: true }));
+
 describe("GIVEN a fresh checkout (no .build folder)", () => {
-  const project = projectCopy();
   const outdir = join(project, "out-first");
-  const first = synth(project, outdir);
+  let first: ReturnType<typeof run>;
+  beforeAll(() => {
+    first = synth(project, outdir);
+  });
 
   it("WHEN node synth.js runs THEN it succeeds and leaves the bundle, its inputs and a code cache in .build", () => {
     expect(first.stderr).toBe("");
@@ -67,32 +74,28 @@ describe("GIVEN a fresh checkout (no .build folder)", () => {
     expect(inputs.filter((file) => file.includes("node_modules/") && file !== "node_modules/.package-lock.json")).toEqual([]);
   });
 
-  it("THEN it writes exactly what tsx main.ts writes from the sources", () => {
-    const fromSource = join(project, "out-tsx");
-    expect(run(project, [TSX, "main.ts", "--out", fromSource]).status).toBe(0);
+  it("THEN it writes exactly what the sources synthesize in-process", () => {
+    const fromSource = mkdtempSync(join(tmpdir(), "prefect-ecs-launcher-reference-"));
+    synthesizeApps(loadConfigs(undefined), fromSource);
     const expected = tree(fromSource);
     const actual = tree(outdir);
     expect([...actual.keys()]).toEqual([...expected.keys()]);
     for (const [path, content] of expected) {
-      if (actual.get(path) !== content) throw new Error(`${path} differs between node synth.js and tsx main.ts`);
+      if (actual.get(path) !== content) throw new Error(`${path} differs between node synth.js and the sources`);
     }
   });
 });
 
 describe("GIVEN a project where node synth.js has run", () => {
-  const project = projectCopy();
-  synth(project, join(project, "out-0"));
-  synth(project, join(project, "out-1"));
   const bundle = join(project, ".build", "main.js");
 
   it("WHEN it runs again with no change THEN it reuses the bundle and the code cache", () => {
     const [cache] = codeCaches(project);
     const before = { bundle: mtime(bundle), cache: mtime(join(project, ".build", cache)) };
-    expect(synth(project, join(project, "out-2")).status).toBe(0);
+    expect(synth(project, join(project, "out-again")).status).toBe(0);
     expect(codeCaches(project)).toEqual([cache]);
     expect({ bundle: mtime(bundle), cache: mtime(join(project, ".build", cache)) }).toEqual(before);
   });
-
   it("WHEN a source changes THEN it rebuilds the bundle, the output follows the change and the old code cache is gone", () => {
     const [oldCache] = codeCaches(project);
     const resolveTs = join(project, "src", "config", "resolve.ts");
@@ -130,7 +133,7 @@ describe("GIVEN a project where node synth.js has run", () => {
 
 describe("GIVEN a fresh checkout and two synthesis runs started at once", () => {
   it("WHEN both build the bundle THEN both succeed with the same output", async () => {
-    const project = projectCopy();
+    rmSync(join(project, ".build"), { recursive: true, force: true });
     const start = (outdir: string) =>
       new Promise<number | null>((resolve) => {
         const child = spawn(process.execPath, ["synth.js", "--out", outdir], { cwd: project, stdio: "ignore", env: userEnv() });
@@ -140,6 +143,5 @@ describe("GIVEN a fresh checkout and two synthesis runs started at once", () => 
     expect(await Promise.all(outdirs.map(start))).toEqual([0, 0]);
     expect(tree(outdirs[1])).toEqual(tree(outdirs[0]));
     expect(readdirSync(join(project, ".build")).filter((name) => name.endsWith(".tmp"))).toEqual([]);
-    rmSync(project, { recursive: true, force: true });
   });
 });

@@ -7,7 +7,7 @@ import { problemsFrom } from "./support/config-errors";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildApps } from "../src/app";
+import { synthesizeApps } from "../src/synthesize";
 import { loadConfigs } from "../src/config/load";
 import { resolveConfigs } from "../src/config/pools";
 import { CLOUD_API_URL, TerraformJson } from "./support/synth";
@@ -22,7 +22,7 @@ function poolsConfig(count: number, extra: Record<string, unknown> = {}) {
 
 function synthesizePools(raw: unknown): { outdir: string; stacks: Map<string, TerraformJson>; manifest: Record<string, { dependencies: string[] }> } {
   const outdir = mkdtempSync(join(tmpdir(), "prefect-ecs-pools-"));
-  buildApps(resolveConfigs(raw), outdir).app.synth();
+  synthesizeApps(resolveConfigs(raw), outdir);
   const manifest = JSON.parse(readFileSync(join(outdir, "manifest.json"), "utf8")).stacks as Record<string, { dependencies: string[] }>;
   const stacks = new Map(
     Object.keys(manifest).map((name) => [name, JSON.parse(readFileSync(join(outdir, "stacks", name, "cdk.tf.json"), "utf8")) as TerraformJson]),

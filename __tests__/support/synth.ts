@@ -1,10 +1,10 @@
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildApp } from "../../src/app";
 import { resolveConfig, ResolvedConfig } from "../../src/config/resolve";
 import { PrefectEcsWorkerConfigInput } from "../../src/config/schema";
 import { awsStackName } from "../../src/stacks/worker-aws-stack";
+import { synthesizeApps } from "../../src/synthesize";
 
 /** A synthesized Terraform JSON document (cdk.tf.json). */
 export interface TerraformJson {
@@ -26,11 +26,11 @@ export interface Synthesized {
   readonly json: TerraformJson;
 }
 
-/** Synthesizes the app for a configuration into a fresh temporary folder. */
+/** Synthesizes the app for a configuration into a fresh temporary folder, as `node synth.js` does. */
 export function synthesize(input: PrefectEcsWorkerConfigInput = {}): Synthesized {
   const config = resolveConfig(input);
   const outdir = mkdtempSync(join(tmpdir(), "prefect-ecs-synth-"));
-  buildApp(config, outdir).app.synth();
+  synthesizeApps([config], outdir);
   const stackDir = join(outdir, "stacks", awsStackName(config));
   const json = JSON.parse(readFileSync(join(stackDir, "cdk.tf.json"), "utf8")) as TerraformJson;
   return { config, outdir, stackDir, json };
