@@ -90,14 +90,19 @@ function build() {
   writeAtomically(INPUTS, `${JSON.stringify(fingerprint([...sources, ...BUILD_INPUTS].sort()), null, 1)}\n`);
 }
 
+const hash = (text) => createHash("sha1").update(text).digest("hex");
+
 /**
  * Runs the bundle as a CommonJS module, with V8's code cache: compiling the 3 MB bundle
  * costs more than synthesizing the default configuration. V8 checks a cache only against
- * the source's length, so each cache file is named after a hash of the code it belongs to.
+ * the source's length, so each cache file is named after a hash of the code it belongs to;
+ * and V8 rejects a cache made under other flags (cdktf synth sets NODE_OPTIONS), so the
+ * name also carries the Node version and flags: each way of running keeps its own cache.
  */
 function run() {
   const code = fs.readFileSync(BUNDLE, "utf8");
-  const cacheFile = path.join(BUILD_DIR, `main.${createHash("sha1").update(code).digest("hex").slice(0, 16)}.v8cache`);
+  const flags = [process.version, ...process.execArgv, process.env.NODE_OPTIONS ?? ""].join("\n");
+  const cacheFile = path.join(BUILD_DIR, `main.${hash(code).slice(0, 16)}.${hash(flags).slice(0, 8)}.v8cache`);
   let cachedData;
   try {
     cachedData = fs.readFileSync(cacheFile);

@@ -96,6 +96,22 @@ describe("GIVEN a project where node synth.js has run", () => {
     expect(codeCaches(project)).toEqual([cache]);
     expect({ bundle: mtime(bundle), cache: mtime(join(project, ".build", cache)) }).toEqual(before);
   });
+  it("WHEN runs with other Node flags (cdktf synth sets NODE_OPTIONS) alternate with plain runs THEN each keeps its own code cache", () => {
+    const [plainCache] = codeCaches(project);
+    const plainCacheTime = mtime(join(project, ".build", plainCache));
+    const withOptions = spawnSync(process.execPath, ["synth.js", "--out", join(project, "out-options")], {
+      cwd: project,
+      env: { ...userEnv(), NODE_OPTIONS: "--max-old-space-size=3072" },
+    });
+    expect(withOptions.status).toBe(0);
+    expect(codeCaches(project)).toHaveLength(2);
+    const caches = () => Object.fromEntries(codeCaches(project).map((name) => [name, mtime(join(project, ".build", name))]));
+    const before = caches();
+    expect(synth(project, join(project, "out-plain")).status).toBe(0);
+    expect(caches()).toEqual(before);
+    expect(before[plainCache]).toBe(plainCacheTime);
+  });
+
   it("WHEN a source changes THEN it rebuilds the bundle, the output follows the change and the old code cache is gone", () => {
     const [oldCache] = codeCaches(project);
     const resolveTs = join(project, "src", "config", "resolve.ts");

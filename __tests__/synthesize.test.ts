@@ -6,7 +6,8 @@
 import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
-import { IResolvable, Lazy } from "cdktf";
+import { App, Fn, IResolvable, Lazy, TerraformLocal, TerraformOutput, TerraformVariable } from "cdktf";
+import { SelfContainedStack } from "../src/stacks/self-contained-stack";
 import { buildApps } from "../src/app";
 import { resolveConfigs } from "../src/config/pools";
 import { synthesizeApps, withoutTokenCreationStacks } from "../src/synthesize";
@@ -73,6 +74,34 @@ describe.each(Object.entries(CONFIGURATIONS))("GIVEN %s", (_name, raw) => {
     for (const [path, content] of expected) {
       if (actual.get(path) !== content) throw new Error(`${path} differs from cdktf's own synthesis`);
     }
+  });
+});
+
+describe("GIVEN a stack whose values mix plain data with every kind of token", () => {
+  const stackJson = (resolveOnce: boolean): unknown => {
+    const stack = new SelfContainedStack(new App({ outdir: mkdtempSync(join(tmpdir(), "prefect-ecs-tokens-")) }), "tokens", { resolveOnce });
+    const count = new TerraformVariable(stack, "count", { type: "number" });
+    const names = new TerraformVariable(stack, "names", { type: "list(string)" });
+    const tags = new TerraformVariable(stack, "tags", { type: "map(string)" });
+    new TerraformLocal(stack, "mixed", {
+      plain: { text: "no token, 1e5 and ${var.x} as text", unset: undefined, list: [1, undefined, "a", null, true] },
+      numberInString: `${count.numberValue} workers`,
+      number: count.numberValue,
+      list: names.listValue,
+      listInArray: [Fn.element(names.listValue, 0), "b"],
+      map: tags.value,
+      lazy: Lazy.anyValue({ produce: () => ({ produced: count.stringValue, unset: undefined }) }),
+      joined: Fn.join(",", names.listValue),
+    });
+    new TerraformLocal(stack, "token_key", { [`key-${count.stringValue}`]: "token in a key", plain: { unset: undefined } });
+    new TerraformOutput(stack, "out", { value: { first: Fn.element(names.listValue, 0), count: count.numberValue } });
+    stack.addOverride("terraform.required_version", Lazy.stringValue({ produce: () => ">= 1.11.0" }));
+    return stack.toTerraform();
+  };
+
+  it("WHEN it resolves each element once THEN its document equals cdktf's three-pass resolution", () => {
+    expect(stackJson(true)).toEqual(stackJson(false));
+    expect(JSON.stringify(stackJson(true))).toBe(JSON.stringify(stackJson(false)));
   });
 });
 
