@@ -7,9 +7,10 @@
 import { spawn, spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { join } from "node:path";
 import { synthesizeApps } from "../src/synthesize";
 import { loadConfigs } from "../src/config/load";
+import { expectSameFiles } from "./support/files";
 
 const ROOT = join(__dirname, "..");
 
@@ -34,17 +35,6 @@ function run(project: string, argv: string[]) {
 
 function synth(project: string, outdir: string) {
   return run(project, [process.execPath, "synth.js", "--out", outdir]);
-}
-
-/** Every file below dir, as relative path → content. */
-function tree(dir: string): Map<string, string> {
-  return new Map(
-    readdirSync(dir, { recursive: true, withFileTypes: true })
-      .filter((entry) => entry.isFile())
-      .map((entry) => join(entry.parentPath, entry.name))
-      .map((path) => [relative(dir, path), readFileSync(path, "latin1")] as const)
-      .sort(([a], [b]) => a.localeCompare(b)),
-  );
 }
 
 const buildFiles = (project: string) => readdirSync(join(project, ".build")).sort();
@@ -77,12 +67,7 @@ describe("GIVEN a fresh checkout (no .build folder)", () => {
   it("THEN it writes exactly what the sources synthesize in-process", () => {
     const fromSource = mkdtempSync(join(tmpdir(), "prefect-ecs-launcher-reference-"));
     synthesizeApps(loadConfigs(undefined), fromSource);
-    const expected = tree(fromSource);
-    const actual = tree(outdir);
-    expect([...actual.keys()]).toEqual([...expected.keys()]);
-    for (const [path, content] of expected) {
-      if (actual.get(path) !== content) throw new Error(`${path} differs between node synth.js and the sources`);
-    }
+    expectSameFiles(outdir, fromSource, "node synth.js against the sources");
   });
 });
 
@@ -157,7 +142,7 @@ describe("GIVEN a fresh checkout and two synthesis runs started at once", () => 
       });
     const outdirs = [join(project, "out-a"), join(project, "out-b")];
     expect(await Promise.all(outdirs.map(start))).toEqual([0, 0]);
-    expect(tree(outdirs[1])).toEqual(tree(outdirs[0]));
+    expectSameFiles(outdirs[1], outdirs[0], "the second run against the first");
     expect(readdirSync(join(project, ".build")).filter((name) => name.endsWith(".tmp"))).toEqual([]);
   });
 });

@@ -4,9 +4,10 @@
  * real Terraform.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir, userInfo } from "node:os";
-import { dirname, join, relative } from "node:path";
+import { dirname, join } from "node:path";
+import { expectSameFiles, fileTree } from "./support/files";
 import { CLOUD_API_URL, synthesize, TerraformJson } from "./support/synth";
 import { describeWithTerraform, init, terraformOk } from "./support/terraform";
 
@@ -15,19 +16,6 @@ const ROOT = join(__dirname, "..");
 function run(command: string, args: string[], env: NodeJS.ProcessEnv = {}) {
   const result = spawnSync(command, args, { cwd: ROOT, encoding: "utf8", env: { ...process.env, ...env } });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
-/** Every file below dir, as relative path → content. */
-function tree(dir: string): Map<string, string> {
-  return new Map(
-    readdirSync(dir, { recursive: true, withFileTypes: true })
-      .filter((entry) => entry.isFile())
-      .map((entry) => {
-        const path = join(entry.parentPath, entry.name);
-        return [relative(dir, path), readFileSync(path, "utf8")] as const;
-      })
-      .sort(([a], [b]) => a.localeCompare(b)),
-  );
 }
 
 function stackJson(outdir: string, stack = "my-ecs-pool-aws"): TerraformJson {
@@ -104,16 +92,13 @@ describe("GIVEN any synthesized output", () => {
   };
 
   it.each(Object.entries(configs))("WHEN %s is synthesized twice THEN the files are byte-identical", (_name, config) => {
-    const first = tree(synthesize(config).outdir);
-    const second = tree(synthesize(config).outdir);
-    expect([...second.keys()]).toEqual([...first.keys()]);
-    for (const [path, content] of first) expect(second.get(path)).toBe(content);
+    expectSameFiles(synthesize(config).outdir, synthesize(config).outdir, "second synthesis against the first");
   });
 
   it.each(Object.entries(configs))("WHEN %s is synthesized THEN no file holds an absolute path or a machine-specific value", (_name, config) => {
     const { outdir, json } = synthesize(config);
     const machineSpecific = [outdir, ROOT, tmpdir(), homedir(), `/${userInfo().username}/`, "/work/", "/tmp/"];
-    for (const [path, content] of tree(outdir)) {
+    for (const [path, content] of fileTree(outdir)) {
       for (const value of machineSpecific) {
         if (content.includes(value)) throw new Error(`${path} contains the machine-specific value ${value}`);
       }

@@ -3,26 +3,16 @@
  * resolved once, shallow token stack traces). It must write exactly what
  * cdktf's own synthesis writes, for every kind of configuration.
  */
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { join } from "node:path";
 import { App, Fn, IResolvable, Lazy, TerraformLocal, TerraformOutput, TerraformVariable } from "cdktf";
 import { SelfContainedStack } from "../src/stacks/self-contained-stack";
 import { buildApps } from "../src/app";
 import { resolveConfigs } from "../src/config/pools";
 import { synthesizeApps, withoutTokenCreationStacks } from "../src/synthesize";
+import { expectSameFiles } from "./support/files";
 import { CLOUD_API_URL } from "./support/synth";
-
-/** Every file below dir, as relative path → bytes. */
-function tree(dir: string): Map<string, string> {
-  return new Map(
-    readdirSync(dir, { recursive: true, withFileTypes: true })
-      .filter((entry) => entry.isFile())
-      .map((entry) => join(entry.parentPath, entry.name))
-      .map((path) => [relative(dir, path), readFileSync(path, "latin1")] as const)
-      .sort(([a], [b]) => a.localeCompare(b)),
-  );
-}
 
 const CONFIGURATIONS: Record<string, unknown> = {
   "the defaults": {},
@@ -68,12 +58,7 @@ describe.each(Object.entries(CONFIGURATIONS))("GIVEN %s", (_name, raw) => {
     const fastWay = mkdtempSync(join(tmpdir(), "prefect-ecs-fast-way-"));
     synthesizeApps(configs, fastWay);
 
-    const expected = tree(cdktfWay);
-    const actual = tree(fastWay);
-    expect([...actual.keys()]).toEqual([...expected.keys()]);
-    for (const [path, content] of expected) {
-      if (actual.get(path) !== content) throw new Error(`${path} differs from cdktf's own synthesis`);
-    }
+    expectSameFiles(fastWay, cdktfWay, "the fast way against cdktf's own synthesis");
   });
 });
 

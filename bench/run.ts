@@ -11,8 +11,9 @@
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, tmpdir, totalmem } from "node:os";
-import { delimiter, join, relative, resolve } from "node:path";
+import { delimiter, join, resolve } from "node:path";
 import { Command, detectRssMethod, runMeasured, Sample, stats } from "./measure";
+import { fileTree } from "../__tests__/support/files";
 import { writePoolsConfig } from "./pools";
 import { find, Measurement, renderSvg, renderTables, Results, SCALING_SERIES, Target, updateMarkdown } from "./report";
 import { findTerraform, planArgs, prepareStackDir, validateArgs } from "./terraform";
@@ -60,21 +61,11 @@ function machine(): Results["machine"] {
   };
 }
 
-/** Every file below `dir`, relative, sorted. */
-function filesBelow(dir: string, base = dir): string[] {
-  return readdirSync(dir, { withFileTypes: true })
-    .flatMap((entry) => (entry.isDirectory() ? filesBelow(join(dir, entry.name), base) : [relative(base, join(dir, entry.name))]))
-    .sort();
-}
-
 /** Fails unless two cdktf output folders hold the same files with the same bytes. */
 function assertSameOutput(a: string, b: string, what: string): void {
-  const filesA = filesBelow(a);
-  const filesB = filesBelow(b);
-  if (filesA.join("\n") !== filesB.join("\n")) throw new Error(`${what}: different files\n${filesA.join("\n")}\n---\n${filesB.join("\n")}`);
-  for (const file of filesA) {
-    if (!readFileSync(join(a, file)).equals(readFileSync(join(b, file)))) throw new Error(`${what}: ${file} differs`);
-  }
+  const [filesA, filesB] = [fileTree(a), fileTree(b)];
+  if ([...filesA.keys()].join("\n") !== [...filesB.keys()].join("\n")) throw new Error(`${what}: different files\n${[...filesA.keys()].join("\n")}\n---\n${[...filesB.keys()].join("\n")}`);
+  for (const [file, content] of filesA) if (filesB.get(file) !== content) throw new Error(`${what}: ${file} differs`);
 }
 
 function main(): void {

@@ -14,11 +14,13 @@ export { PrefectEcsWorker, type PrefectEcsWorkerProps, type WorkerSettings } fro
 export { renderPrefectYaml } from "./constructs/prefect-yaml";
 export { FlowRunTaskRole, TaskExecutionRole, WorkerTaskRole } from "./constructs/roles";
 export { WorkerService, type WorkerServiceProps } from "./constructs/worker-service";
-export { buildApp, buildApps } from "./app";
+export { buildApp, buildApps, type BuildAppsOptions } from "./app";
+export { synthesizeApps, withoutTokenCreationStacks } from "./synthesize";
 export { FlowRunLogs } from "./constructs/flow-run-logs";
 export { WorkerSecurityGroup } from "./constructs/worker-security-group";
 export { workerPolicyStatements, UNSCOPABLE_WORKER_ACTIONS } from "./constructs/worker-policy";
 export { configureBackend, remoteStateOf } from "./stacks/backend";
+export { SelfContainedStack, type SelfContainedStackProps } from "./stacks/self-contained-stack";
 export { WorkPoolStack, workPoolStackName, type WorkPoolStackProps } from "./work-pool/work-pool-stack";
 export { ecsBaseJobTemplate } from "./work-pool/ecs-base-job-template";
 export { awsStackName, WorkerAwsStack, type WorkerAwsStackProps } from "./stacks/worker-aws-stack";
