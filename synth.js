@@ -61,7 +61,13 @@ function writeAtomically(file, content) {
 
 function build() {
   // Loaded only when a build is needed: it costs more than the rest of a warm run.
-  const { buildSync } = require("esbuild");
+  let buildSync;
+  try {
+    ({ buildSync } = require("esbuild"));
+  } catch {
+    console.error("synth.js: esbuild is not installed here; run `npm ci` first");
+    process.exit(1);
+  }
   fs.mkdirSync(BUILD_DIR, { recursive: true });
   let result;
   try {
@@ -116,7 +122,12 @@ function run() {
   script.runInThisContext()(bundle.exports, Module.createRequire(BUNDLE), bundle, BUNDLE, BUILD_DIR);
   if (cachedData === undefined || script.cachedDataRejected) {
     // After the run, so the cache holds the functions synthesis compiled, not only the top level.
-    writeAtomically(cacheFile, script.createCachedData());
+    // A cache only saves time: a folder that cannot take it must not fail the synthesis.
+    try {
+      writeAtomically(cacheFile, script.createCachedData());
+    } catch {
+      // Next run compiles again.
+    }
   }
 }
 

@@ -14,11 +14,11 @@ import { expectSameFiles } from "./support/files";
 
 const ROOT = join(__dirname, "..");
 
-/** A copy of what `node synth.js` needs, sharing this project's node_modules. */
-function projectCopy(): string {
+/** A copy of what `node synth.js` needs, sharing this project's node_modules unless told not to. */
+function projectCopy({ installed = true } = {}): string {
   const dir = mkdtempSync(join(tmpdir(), "prefect-ecs-launcher-"));
   for (const entry of ["main.ts", "synth.js", "tsconfig.json", "package.json", "src"]) cpSync(join(ROOT, entry), join(dir, entry), { recursive: true });
-  symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"), "dir");
+  if (installed) symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"), "dir");
   return dir;
 }
 
@@ -129,6 +129,16 @@ describe("GIVEN a project where node synth.js has run", () => {
     expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/^synth\.js: cannot bundle main\.ts:\nsrc\/app\.ts:\d+:\d+: /);
     expect(existsSync(outdir)).toBe(false);
+  });
+});
+
+describe("GIVEN a checkout where npm ci has not run (no node_modules)", () => {
+  it("WHEN node synth.js runs THEN it exits 1 and says to run npm ci", () => {
+    const bare = projectCopy({ installed: false });
+    const result = run(bare, [process.execPath, "synth.js", "--out", join(bare, "out")]);
+    rmSync(bare, { recursive: true, force: true });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toBe("synth.js: esbuild is not installed here; run `npm ci` first\n");
   });
 });
 
