@@ -7,6 +7,7 @@
  * the `jsonencode(...)` expressions (container definitions, event pattern,
  * redrive policy) through parseJsonencode.
  */
+import { GUIDE_WORKER_ACTIONS } from "./support/guide-policies";
 import { isAbsolute } from "node:path";
 import { parseDocument } from "yaml";
 import { PrefectEcsWorkerConfigInput } from "../src/config/schema";
@@ -34,21 +35,6 @@ const EXPLICIT_NETWORK = {
 };
 /** Stands in for `aws_ecr_repository.flow_images.repository_url` once Terraform has applied. */
 const EXAMPLE_ECR_URL = "123456789012.dkr.ecr.us-east-1.amazonaws.com/my-ecs-pool-flows";
-/** The guide's worker-policy.json (inventory §2.5), in its order. */
-const GUIDE_WORKER_ACTIONS = [
-  "ec2:DescribeSubnets",
-  "ec2:DescribeVpcs",
-  "ecs:DeregisterTaskDefinition",
-  "ecs:DescribeTaskDefinition",
-  "ecs:DescribeTasks",
-  "ecs:RegisterTaskDefinition",
-  "ecs:RunTask",
-  "ecs:StopTask",
-  "ecs:TagResource",
-  "iam:PassRole",
-  "logs:GetLogEvents",
-  "logs:PutLogEvents",
-];
 /** The guide's sqs-policy.json (inventory §2.7). */
 const GUIDE_WORKER_SQS_ACTIONS = [
   "sqs:ReceiveMessage",

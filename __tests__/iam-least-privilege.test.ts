@@ -9,6 +9,7 @@
  * context AWS sends: each must be Allowed, and requests outside our resources
  * must be denied. Static checks cover every policy document of the stack.
  */
+import { GUIDE_WORKER_ACTIONS } from "./support/guide-policies";
 import { PrefectEcsWorkerConfigInput } from "../src/config/schema";
 import {
   actionSupportsResourceLevel,
@@ -680,20 +681,7 @@ describe('GIVEN iam.policies "guide" (the guide\'s worker-policy.json and sqs-po
     expect({ ...statement, Action: [...(statement.Action ?? [])].sort() }).toEqual({
       Sid: "PrefectEcsWorker",
       Effect: "Allow",
-      Action: [
-        "ec2:DescribeSubnets",
-        "ec2:DescribeVpcs",
-        "ecs:DeregisterTaskDefinition",
-        "ecs:DescribeTaskDefinition",
-        "ecs:DescribeTasks",
-        "ecs:RegisterTaskDefinition",
-        "ecs:RunTask",
-        "ecs:StopTask",
-        "ecs:TagResource",
-        "iam:PassRole",
-        "logs:GetLogEvents",
-        "logs:PutLogEvents",
-      ],
+      Action: [...GUIDE_WORKER_ACTIONS].sort(),
       Resource: ["*"],
     });
     expect(sqs.Statement.flatMap((s) => s.Action ?? []).sort()).toEqual([
