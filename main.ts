@@ -4,8 +4,9 @@
  *   npx tsx main.ts [--config ...] [--out ...]                             (the same, from source)
  *   PREFECT_ECS_WORKER_CONFIG=prefect-ecs-worker.json cdktf synth
  */
-import { readFileSync, rmSync } from "node:fs";
+import { rmSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
+import { IManifest } from "cdktf";
 import { ConfigError } from "./src/config/errors";
 import { loadConfigs } from "./src/config/load";
 import { synthesizeApps } from "./src/synthesize";
@@ -16,16 +17,7 @@ function argument(name: string): string | undefined {
   return index >= 0 ? args[index + 1] : undefined;
 }
 
-/** What cdktf wrote about each stack (read once, after synthesis). */
-type Manifest = {
-  stacks: Record<string, { synthesizedStackPath: string; annotations: { level: string; message: string }[] }>;
-};
-
-function readManifest(outdir: string): Manifest {
-  return JSON.parse(readFileSync(join(outdir, "manifest.json"), "utf8")) as Manifest;
-}
-
-function printWarnings(manifest: Manifest): void {
+function printWarnings(manifest: IManifest): void {
   for (const [stack, { annotations }] of Object.entries(manifest.stacks)) {
     for (const { level, message } of annotations) {
       if (level.endsWith("warn")) console.error(`Warning (${stack}): ${message}`);
@@ -37,7 +29,7 @@ function printWarnings(manifest: Manifest): void {
  * JSON (cdk.tf.json) and HCL (cdk.tf, `cdktf synth --hcl`) synthesis write different files: drop the
  * other format's file from each stack folder, or Terraform would read both and find every block twice.
  */
-function removeOtherFormat(outdir: string, manifest: Manifest): void {
+function removeOtherFormat(outdir: string, manifest: IManifest): void {
   for (const { synthesizedStackPath } of Object.values(manifest.stacks)) {
     const other = basename(synthesizedStackPath) === "cdk.tf" ? "cdk.tf.json" : "cdk.tf";
     rmSync(join(outdir, dirname(synthesizedStackPath), other), { force: true });
@@ -48,8 +40,8 @@ function main(): void {
   const configPath = argument("--config") ?? process.env.PREFECT_ECS_WORKER_CONFIG;
   // cdktf synth passes its output folder in CDKTF_OUTDIR.
   const outdir = argument("--out") ?? process.env.CDKTF_OUTDIR ?? "cdktf.out";
-  synthesizeApps(loadConfigs(configPath), outdir);
-  const manifest = readManifest(outdir);
+  // What cdktf wrote to manifest.json about each stack: its file and its annotations.
+  const { manifest } = synthesizeApps(loadConfigs(configPath), outdir).app;
   removeOtherFormat(outdir, manifest);
   if (!process.env.CDKTF_OUTDIR) {
     // cdktf synth prints the stacks' warnings itself; a plain run must not swallow them.

@@ -15,6 +15,7 @@ import {
 } from "../src/docs/architecture";
 import { PrefectEcsWorkerConfigInput } from "../src/config/schema";
 import { dataAddresses, resourceAddresses, synthesize, TerraformJson } from "./support/synth";
+import { expectCommittedFile } from "./support/files";
 
 const ROOT = join(__dirname, "..");
 
@@ -49,22 +50,7 @@ function stacksOf(config: PrefectEcsWorkerConfigInput): Record<string, Terraform
 
 describe("GIVEN the committed help/architecture.md", () => {
   it("THEN it is what the generator produces now", () => {
-    let committed: string;
-    try {
-      committed = readFileSync(join(ROOT, ARCHITECTURE_DOC_FILE), "utf8");
-    } catch {
-      throw new Error(`${ARCHITECTURE_DOC_FILE} is missing: run \`npm run docs:architecture\` and commit the result`);
-    }
-    const expected = defaultArchitectureDoc();
-    if (committed === expected) return;
-    const committedLines = committed.split("\n");
-    const expectedLines = expected.split("\n");
-    const differing = expectedLines.findIndex((text, i) => text !== committedLines[i]);
-    const line = differing >= 0 ? differing : expectedLines.length;
-    throw new Error(
-      `${ARCHITECTURE_DOC_FILE} is stale: run \`npm run docs:architecture\` and commit the result.\n` +
-        `First difference at line ${line + 1}:\n  committed: ${committedLines[line] ?? "(end of file)"}\n  expected:  ${expectedLines[line] ?? "(end of file)"}`,
-    );
+    expectCommittedFile(ARCHITECTURE_DOC_FILE, defaultArchitectureDoc(), "npm run docs:architecture");
   });
 
   it("THEN it says it is generated and holds exactly one mermaid block", () => {

@@ -7,7 +7,7 @@
  * the `jsonencode(...)` expressions (container definitions, event pattern,
  * redrive policy) through parseJsonencode.
  */
-import { GUIDE_WORKER_ACTIONS } from "./support/guide-policies";
+import { GUIDE_WORKER_ACTIONS, GUIDE_WORKER_SQS_ACTIONS } from "./support/guide-policies";
 import { isAbsolute } from "node:path";
 import { parseDocument } from "yaml";
 import { PrefectEcsWorkerConfigInput } from "../src/config/schema";
@@ -35,14 +35,6 @@ const EXPLICIT_NETWORK = {
 };
 /** Stands in for `aws_ecr_repository.flow_images.repository_url` once Terraform has applied. */
 const EXAMPLE_ECR_URL = "123456789012.dkr.ecr.us-east-1.amazonaws.com/my-ecs-pool-flows";
-/** The guide's sqs-policy.json (inventory §2.7). */
-const GUIDE_WORKER_SQS_ACTIONS = [
-  "sqs:ReceiveMessage",
-  "sqs:DeleteMessage",
-  "sqs:GetQueueAttributes",
-  "sqs:GetQueueUrl",
-  "sqs:ChangeMessageVisibility",
-];
 /** The guide's runner-task-policy.json (inventory §2.6), per bucket. */
 const GUIDE_S3_BUCKET_ACTIONS = ["s3:ListBucket", "s3:GetBucketLocation"];
 const GUIDE_S3_OBJECT_ACTIONS = ["s3:PutObject", "s3:PutObjectAcl", "s3:GetObject", "s3:GetObjectAcl", "s3:DeleteObject"];

@@ -3,35 +3,19 @@
  * are current, and the JSON Schema keeps the zod schema's strictness and
  * defaults.
  */
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { FARGATE_MEMORY_BY_CPU, LOG_RETENTION_DAYS } from "../src/config/aws-formats";
 import { CONFIG_DOC_FILES, configJsonSchema, formatJson, JsonSchemaNode, renderConfigReference } from "../src/config/docs";
 import { CONFIG_SCHEMA } from "../src/config/schema";
+import { expectCommittedFile } from "./support/files";
 
 const ROOT = join(__dirname, "..");
 const schema = configJsonSchema();
 const reference = renderConfigReference(schema);
 
 /** Fails with a hint to regenerate when a committed file differs from what the generator produces now. */
-function expectCommitted(file: string, expected: string): void {
-  let committed: string;
-  try {
-    committed = readFileSync(join(ROOT, file), "utf8");
-  } catch {
-    throw new Error(`${file} is missing: run \`npm run docs\` and commit the result`);
-  }
-  if (committed === expected) return;
-  const committedLines = committed.split("\n");
-  const expectedLines = expected.split("\n");
-  const differing = expectedLines.findIndex((text, i) => text !== committedLines[i]);
-  const line = differing >= 0 ? differing : expectedLines.length;
-  throw new Error(
-    `${file} is stale: run \`npm run docs\` and commit the result.\n` +
-      `First difference at line ${line + 1}:\n  committed: ${committedLines[line] ?? "(end of file)"}\n  expected:  ${expectedLines[line] ?? "(end of file)"}`,
-  );
-}
+const expectCommitted = (file: string, expected: string) => expectCommittedFile(file, expected, "npm run docs");
 
 /** Every node of the JSON Schema with its dotted path (`[]` for array items). */
 function walk(node: JsonSchemaNode, path = ""): [string, JsonSchemaNode][] {

@@ -16,7 +16,7 @@ import { resolveConfig } from "../src/config/resolve";
 import { PrefectEcsWorkerConfigInput } from "../src/config/schema";
 import { awsStackName, REQUIRED_TERRAFORM_VERSION } from "../src/stacks/worker-aws-stack";
 import { workPoolStackName } from "../src/work-pool/work-pool-stack";
-import { awsOutputsState } from "./support/aws-state";
+import { awsOutputsState, exampleAwsOutputs } from "./support/aws-state";
 import { CLOUD_API_URL, synthesize } from "./support/synth";
 import { describeWithTerraform, init, makeOffline, terraform, terraformOk, varArgs } from "./support/terraform";
 
@@ -302,18 +302,11 @@ test("GIVEN deleteOnDestroy WHEN synthesized with --hcl THEN the destroy-time pr
 /** The AWS stack's outputs, as its apply would leave them in state, for planning the work-pool stack. */
 function awsStateFile(config: PrefectEcsWorkerConfigInput): string {
   const resolved = resolveConfig(config);
-  const outputs: Record<string, unknown> = {
-    prefect_api_url: resolved.prefect.apiUrl ?? CLOUD_API_URL,
+  const outputs = exampleAwsOutputs(resolved.prefect.apiUrl ?? CLOUD_API_URL, {
     cluster_arn: "arn:aws:ecs:eu-west-1:123456789012:cluster/shared",
-    vpc_id: "vpc-12345678",
-    subnet_ids: ["subnet-12345678", "subnet-87654321"],
-    security_group_ids: ["sg-12345678"],
-    assign_public_ip: true,
-    execution_role_arn: "arn:aws:iam::123456789012:role/ecsTaskExecutionRole",
-    flow_run_task_role_arn: "arn:aws:iam::123456789012:role/PrefectECSRunnerTaskRole",
     secret_arn: "arn:aws:ssm:eu-west-1:123456789012:parameter/prefect/data-team/api/auth-string",
     flow_run_log_group_name: "/ecs/prefect-flow-runs/data-team",
-  };
+  });
   return awsOutputsState(outputs);
 }
 

@@ -9,7 +9,7 @@
  * context AWS sends: each must be Allowed, and requests outside our resources
  * must be denied. Static checks cover every policy document of the stack.
  */
-import { GUIDE_WORKER_ACTIONS } from "./support/guide-policies";
+import { GUIDE_WORKER_ACTIONS, GUIDE_WORKER_SQS_ACTIONS } from "./support/guide-policies";
 import { PrefectEcsWorkerConfigInput } from "../src/config/schema";
 import {
   actionSupportsResourceLevel,
@@ -684,13 +684,7 @@ describe('GIVEN iam.policies "guide" (the guide\'s worker-policy.json and sqs-po
       Action: [...GUIDE_WORKER_ACTIONS].sort(),
       Resource: ["*"],
     });
-    expect(sqs.Statement.flatMap((s) => s.Action ?? []).sort()).toEqual([
-      "sqs:ChangeMessageVisibility",
-      "sqs:DeleteMessage",
-      "sqs:GetQueueAttributes",
-      "sqs:GetQueueUrl",
-      "sqs:ReceiveMessage",
-    ]);
+    expect(sqs.Statement.flatMap((s) => s.Action ?? []).sort()).toEqual([...GUIDE_WORKER_SQS_ACTIONS].sort());
   });
 
   describe("WHEN the worker and its observer make each of their AWS calls", () => {

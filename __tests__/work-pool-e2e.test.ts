@@ -7,30 +7,13 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { PrefectEcsWorkerConfigInput } from "../src/config/schema";
 import { ecsBaseJobTemplate } from "../src/work-pool/ecs-base-job-template";
-import { awsOutputsState } from "./support/aws-state";
+import { awsOutputsState, exampleAwsOutputs as awsOutputs } from "./support/aws-state";
 import { PrefectApiDouble } from "./support/prefect-api-double";
 import { synthesize } from "./support/synth";
 import { describeWithTerraform, init, terraform, TerraformResult } from "./support/terraform";
 
 const API_KEY = "pnu_e2eFAKEfakeFAKEfakeFAKEfake123456";
 const AUTH_STRING = "admin:e2e-not-a-real-password";
-
-/** The AWS stack's outputs, as its apply would leave them in state. */
-function awsOutputs(apiUrl: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    prefect_api_url: apiUrl,
-    cluster_arn: `arn:aws:ecs:us-east-1:123456789012:cluster/my-ecs-cluster`,
-    vpc_id: "vpc-12345678",
-    subnet_ids: ["subnet-12345678", "subnet-87654321"],
-    security_group_ids: ["sg-12345678"],
-    assign_public_ip: true,
-    execution_role_arn: "arn:aws:iam::123456789012:role/ecsTaskExecutionRole",
-    flow_run_task_role_arn: "arn:aws:iam::123456789012:role/PrefectECSRunnerTaskRole",
-    secret_arn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:PrefectECSWorkerAPIKey-AbCdEf",
-    flow_run_log_group_name: "/ecs/prefect-flow-runs/my-ecs-pool",
-    ...overrides,
-  };
-}
 
 interface Deployment {
   readonly workPoolDir: string;

@@ -15,3 +15,20 @@ export function awsOutputsState(outputs: Record<string, unknown>): string {
     check_results: null,
   });
 }
+
+/** Outputs the AWS stack's apply would leave for the default pool in us-east-1; `overrides` replaces any of them. */
+export function exampleAwsOutputs(apiUrl: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    prefect_api_url: apiUrl,
+    cluster_arn: `arn:aws:ecs:us-east-1:123456789012:cluster/my-ecs-cluster`,
+    vpc_id: "vpc-12345678",
+    subnet_ids: ["subnet-12345678", "subnet-87654321"],
+    security_group_ids: ["sg-12345678"],
+    assign_public_ip: true,
+    execution_role_arn: "arn:aws:iam::123456789012:role/ecsTaskExecutionRole",
+    flow_run_task_role_arn: "arn:aws:iam::123456789012:role/PrefectECSRunnerTaskRole",
+    secret_arn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:PrefectECSWorkerAPIKey-AbCdEf",
+    flow_run_log_group_name: "/ecs/prefect-flow-runs/my-ecs-pool",
+    ...overrides,
+  };
+}

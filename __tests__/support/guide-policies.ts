@@ -18,3 +18,12 @@ export const GUIDE_WORKER_ACTIONS = [
   "logs:GetLogEvents",
   "logs:PutLogEvents",
 ];
+
+/** The guide's sqs-policy.json (inventory §2.7). */
+export const GUIDE_WORKER_SQS_ACTIONS = [
+  "sqs:ReceiveMessage",
+  "sqs:DeleteMessage",
+  "sqs:GetQueueAttributes",
+  "sqs:GetQueueUrl",
+  "sqs:ChangeMessageVisibility",
+];

@@ -63,9 +63,9 @@ export class SelfContainedStack extends HclSafeStack {
       const path = element.node.path.split("/");
       deepMerge(outputs, path.reduceRight<unknown>((inner, part) => ({ [part]: inner }), element.friendlyUniqueId));
     }
-    const tf: Record<string, unknown> = { "//": { metadata: resolve(this, metadata), outputs } };
+    const tf: Record<string, unknown> = { "//": { metadata: resolveTokens(this, metadata), outputs } };
     for (const element of elements) deepMerge(tf, resolveTokens(this, element.toTerraform()));
-    deepMerge(tf, resolve(this, rawOverrides));
+    deepMerge(tf, resolveTokens(this, rawOverrides));
     return tf;
   }
 }
