@@ -10,6 +10,8 @@ module.exports = {
   testMatch: ["**/*.test.ts"],
   transform: { "^.+\\.ts$": ["@swc/jest", { jsc: { parser: { syntax: "typescript" }, target: "es2022" } }] },
   testTimeout: 120000,
+  // Makes the Python test peers ready once, before the workers start (support/peers.ts).
+  globalSetup: "<rootDir>/__tests__/support/global-setup.ts",
   // Every core (jest leaves one idle by default): the Terraform gates wait on terraform, the unit tests on jest.
   maxWorkers: "100%",
 };
