@@ -13,24 +13,34 @@ import {
   readSynthesizedStacks,
   TerraformJsonLike,
 } from "../src/docs/architecture";
+import { resolveConfig } from "../src/config/resolve";
 import { PrefectEcsWorkerConfigInput } from "../src/config/schema";
+import { renderSvg, RUNTIME_ARCHITECTURE_SVG_FILE, runtimeArchitecture, runtimeArchitectureDot } from "../src/docs/runtime-architecture";
 import { dataAddresses, resourceAddresses, synthesize, TerraformJson } from "./support/synth";
 import { expectCommittedFile } from "./support/files";
 
 const ROOT = join(__dirname, "..");
 
-/** The Mermaid text parsed back: node ID → label, and edges as "from --> to" / "from -.-> to" by label. */
-function parseMermaid(mermaid: string): { labels: Map<string, string>; edges: Set<string>; subgraphs: string[] } {
+/**
+ * The Mermaid text parsed back: node ID → label, edges as "from --> to" / "from -.-> to" by label,
+ * the stacks' subgraphs, and each node's concern subgraph (label → "stack/concern label").
+ */
+function parseMermaid(mermaid: string): { labels: Map<string, string>; edges: Set<string>; subgraphs: string[]; concerns: Map<string, string> } {
   const labels = new Map<string, string>();
   const edges = new Set<string>();
   const subgraphs: string[] = [];
+  const concerns = new Map<string, string>();
+  let concern = "";
   for (const line of mermaid.split("\n")) {
     const subgraph = /^ {2}subgraph \w+\["([^"]+)"\]$/.exec(line);
     if (subgraph) subgraphs.push(subgraph[1]);
-    const node = /^ {4}(\w+)[[({]+"([^"]+)"[\])}]+$/.exec(line);
+    const concernGraph = /^ {4}subgraph \w+\["([^"]+)"\]$/.exec(line);
+    if (concernGraph) concern = `${subgraphs[subgraphs.length - 1]}/${concernGraph[1]}`;
+    const node = /^ {6}(\w+)[[({]+"([^"]+)"[\])}]+$/.exec(line);
     if (node) {
       if (labels.has(node[1])) throw new Error(`node ID ${node[1]} defined twice`);
       labels.set(node[1], node[2]);
+      concerns.set(node[2], concern);
     }
   }
   for (const line of mermaid.split("\n")) {
@@ -41,7 +51,7 @@ function parseMermaid(mermaid: string): { labels: Map<string, string>; edges: Se
     if (from === undefined || to === undefined) throw new Error(`edge to an undefined node: ${line}`);
     edges.add(`${from} ${edge[2]} ${to}`);
   }
-  return { labels, edges, subgraphs };
+  return { labels, edges, subgraphs, concerns };
 }
 
 function stacksOf(config: PrefectEcsWorkerConfigInput): Record<string, TerraformJsonLike> {
@@ -66,11 +76,28 @@ describe("GIVEN the default configuration", () => {
   const aws = stacks["my-ecs-pool-aws"] as TerraformJson;
   const workPool = stacks["my-ecs-pool-work-pool"] as TerraformJson;
   const mermaid = architectureMermaid(stacks);
-  const { labels, edges, subgraphs } = parseMermaid(mermaid);
+  const { labels, edges, subgraphs, concerns } = parseMermaid(mermaid);
   const nodeLabels = new Set(labels.values());
 
   it("THEN there is one subgraph per stack, in name order", () => {
     expect(subgraphs).toEqual(["my-ecs-pool-aws", "my-ecs-pool-work-pool"]);
+  });
+
+  it.each([
+    ["aws_iam_role.execution_role", "my-ecs-pool-aws/IAM roles and policies"],
+    ["aws_ecs_service.worker", "my-ecs-pool-aws/ECS: cluster, worker service"],
+    ["aws_sqs_queue.events_queue", "my-ecs-pool-aws/Task events: EventBridge, SQS"],
+    ["aws_cloudwatch_event_rule.ecs_task_state_changes", "my-ecs-pool-aws/Task events: EventBridge, SQS"],
+    ["aws_secretsmanager_secret.prefect_api_secret", "my-ecs-pool-aws/API credential"],
+    ["aws_cloudwatch_log_group.worker", "my-ecs-pool-aws/Logs"],
+    ["aws_ecr_repository.flow_images", "my-ecs-pool-aws/Flow images (ECR)"],
+    ["aws_security_group.worker", "my-ecs-pool-aws/Network"],
+    ["data.aws_subnets.default_vpc", "my-ecs-pool-aws/Network"],
+    ["data.aws_partition.current", "my-ecs-pool-aws/Account, region, locals, other stacks"],
+    ["terraform_data.work_pool", "my-ecs-pool-work-pool/Prefect work pool"],
+  ])("THEN %s is grouped under %s", (address, concern) => {
+    expect(nodeLabels).toContain(address);
+    expect(concerns.get(address)).toBe(concern);
   });
 
   it("THEN every resource and data source address of both stacks is a node", () => {
@@ -210,5 +237,68 @@ describe("GIVEN hand-written Terraform JSON", () => {
     delete withoutDependsOn.one.resource.aws_thing.x.depends_on;
     const { edges: after } = parseMermaid(architectureMermaid(withoutDependsOn as Record<string, TerraformJsonLike>));
     expect(after).not.toContain("aws_thing.x --> aws_iam_role.a_b");
+  });
+});
+
+/** The SVG Graphviz drew, parsed back: node IDs and "from->to" edges, from the <title> of each group. */
+function parseSvg(svg: string): { nodes: Set<string>; edges: Set<string>; texts: string[] } {
+  const unescape = (text: string) => text.replace(/&#45;/g, "-").replace(/&gt;/g, ">").replace(/&lt;/g, "<").replace(/&quot;/g, '"').replace(/&amp;/g, "&");
+  const nodes = new Set<string>();
+  const edges = new Set<string>();
+  for (const [, kind, title] of svg.matchAll(/<g id="\w+" class="(node|edge)">\s*<title>([^<]*)<\/title>/g)) {
+    (kind === "node" ? nodes : edges).add(unescape(title));
+  }
+  const texts = [...svg.matchAll(/<text[^>]*>([^<]*)<\/text>/g)].map(([, text]) => unescape(text));
+  return { nodes, edges, texts };
+}
+
+describe("GIVEN the run-time picture (help/architecture-runtime.svg)", () => {
+  let svg: string;
+  beforeAll(async () => {
+    svg = await renderSvg(runtimeArchitectureDot(resolveConfig({})));
+  });
+
+  it("THEN the committed SVG is what Graphviz draws now, and the doc shows it above the resource graph", () => {
+    expectCommittedFile(RUNTIME_ARCHITECTURE_SVG_FILE, svg, "npm run docs:architecture");
+    const doc = readFileSync(join(ROOT, ARCHITECTURE_DOC_FILE), "utf8");
+    const image = doc.indexOf("](architecture-runtime.svg)");
+    expect(image).toBeGreaterThan(0);
+    expect(image).toBeLessThan(doc.indexOf("```mermaid"));
+  });
+
+  it.each([
+    ["worker", "prefect_api", "the worker polls the Prefect API"],
+    ["worker", "flow_runs", "the worker starts flow runs with RunTask"],
+    ["flow_runs", "rule", "ECS task events reach EventBridge"],
+    ["rule", "queue", "the rule sends them to SQS"],
+    ["queue", "worker", "the worker's observer reads SQS"],
+    ["queue", "dead_letters", "failing messages go to the dead-letter queue"],
+    ["secret", "worker", "the worker reads the secret"],
+    ["secret", "flow_runs", "flow runs read the secret"],
+    ["images", "flow_runs", "flow runs pull from ECR"],
+    ["flow_runs", "flow_run_logs", "flow runs log to their group"],
+    ["work_pool_stack", "work_pool", "the work-pool stack sets the pool"],
+    ["aws_stack", "work_pool_stack", "the work-pool stack reads the AWS stack's outputs"],
+  ])("THEN Graphviz drew %s -> %s: %s", (from, to) => {
+    const { nodes, edges } = parseSvg(svg);
+    expect(nodes).toContain(from);
+    expect(nodes).toContain(to);
+    expect(edges).toContain(`${from}->${to}`);
+  });
+
+  it("WHEN the configuration names the pool and drops the secret, flow-run logs and ECR THEN the picture follows it", () => {
+    const config = resolveConfig({
+      workPool: { name: "data-team" },
+      prefect: { server: "self-hosted", apiUrl: "http://prefect.internal:4200/api", auth: "none" },
+      flowRunLogs: { enabled: false },
+      ecr: { enabled: false },
+    });
+    const { nodes } = runtimeArchitecture(config);
+    const ids = nodes.map((n) => n.id);
+    expect(ids).not.toEqual(expect.arrayContaining(["secret"]));
+    expect(ids.filter((id) => ["secret", "flow_run_logs", "images"].includes(id))).toEqual([]);
+    const labels = nodes.flatMap((n) => n.lines);
+    expect(labels).toEqual(expect.arrayContaining(["SQS data-team-events", "http://prefect.internal:4200/api", "stack data-team-work-pool"]));
+    expect(labels.join("\n")).not.toMatch(/my-ecs-pool/);
   });
 });
