@@ -1,20 +1,80 @@
 /**
  * The app's edge: the only place that reads the environment and arguments.
- *   node synth.js [--config prefect-ecs-worker.json] [--out cdktf.out]   (runs this file as a bundle)
- *   npx tsx main.ts [--config ...] [--out ...]                             (the same, from source)
+ *   node synth.js [--config FILE] [--out DIR]        (runs this file as a bundle; --help for the rest)
+ *   npx tsx main.ts [--config FILE] [--out DIR]      (the same, from source)
  *   PREFECT_ECS_WORKER_CONFIG=prefect-ecs-worker.json cdktf synth
  */
-import { rmSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { parseArgs } from "node:util";
 import { IManifest } from "cdktf";
+import { version } from "./package.json";
 import { ConfigError } from "./src/config/errors";
 import { loadConfigs } from "./src/config/load";
+import { describeKept, OutputFolderError, publishSynthesis } from "./src/output-folder";
 import { synthesizeApps } from "./src/synthesize";
 
-function argument(name: string): string | undefined {
-  const args = process.argv.slice(2);
-  const index = args.indexOf(name);
-  return index >= 0 ? args[index + 1] : undefined;
+const CONFIG_VARIABLE = "PREFECT_ECS_WORKER_CONFIG";
+
+const USAGE = `Usage: node synth.js [--config FILE] [--out DIR]
+
+Synthesizes the Terraform of Prefect's ECS worker guide: a <pool>-aws and a <pool>-work-pool stack per
+work pool, in DIR/stacks/. Without a configuration file, the guide's own names and sizes.
+
+Options:
+  --config FILE  the configuration, JSON or YAML (.yaml, .yml); also --config=FILE
+  --out DIR      the output folder, created with its parents if missing (default: cdktf.out); it then
+                 holds exactly this run's stacks: stack folders of earlier runs are removed, except
+                 those holding Terraform state or other files of yours, which are kept with a warning
+  -h, --help     print this help and exit
+  --version      print the version and exit
+
+Environment:
+  ${CONFIG_VARIABLE}  the configuration file when --config is not given (cdktf synth passes
+                             no arguments to the app); set but empty is an error
+
+Examples:
+  node synth.js
+  node synth.js --config prefect-ecs-worker.json --out cdktf.out
+  ${CONFIG_VARIABLE}=prefect-ecs-worker.yaml npx cdktf synth
+
+Docs: README.md; every configuration field: help/configuration.md; errors: help/troubleshooting.md
+`;
+
+/** A mistake in how the app was called: one line, the usage, exit 2. */
+class UsageError extends Error {}
+
+interface Invocation {
+  readonly action: "synthesize" | "help" | "version";
+  readonly configPath?: string;
+  readonly outdir?: string;
+}
+
+function parseInvocation(args: readonly string[], env: NodeJS.ProcessEnv): Invocation {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...args],
+      options: { config: { type: "string" }, out: { type: "string" }, help: { type: "boolean", short: "h" }, version: { type: "boolean" } },
+      strict: true,
+      allowPositionals: false,
+      tokens: true,
+    });
+  } catch (error) {
+    // Node's messages name the argument; the first line is the point.
+    throw new UsageError((error as Error).message.split("\n")[0]);
+  }
+  const { values, tokens } = parsed;
+  for (const name of ["config", "out"] as const) {
+    if (tokens.filter((token) => token.kind === "option" && token.name === name).length > 1) throw new UsageError(`--${name} given more than once`);
+    if (values[name] === "") throw new UsageError(`--${name} needs a non-empty value`);
+  }
+  if (values.help) return { action: "help" };
+  if (values.version) return { action: "version" };
+  const fromEnv = env[CONFIG_VARIABLE];
+  if (values.config === undefined && fromEnv === "") {
+    throw new UsageError(`${CONFIG_VARIABLE} is set but empty: set it to a configuration file, or unset it for the guide's defaults`);
+  }
+  // cdktf synth passes its output folder in CDKTF_OUTDIR.
+  return { action: "synthesize", configPath: values.config ?? fromEnv, outdir: values.out ?? (env.CDKTF_OUTDIR || undefined) };
 }
 
 function printWarnings(manifest: IManifest): void {
@@ -25,25 +85,19 @@ function printWarnings(manifest: IManifest): void {
   }
 }
 
-/**
- * JSON (cdk.tf.json) and HCL (cdk.tf, `cdktf synth --hcl`) synthesis write different files: drop the
- * other format's file from each stack folder, or Terraform would read both and find every block twice.
- */
-function removeOtherFormat(outdir: string, manifest: IManifest): void {
-  for (const { synthesizedStackPath } of Object.values(manifest.stacks)) {
-    const other = basename(synthesizedStackPath) === "cdk.tf" ? "cdk.tf.json" : "cdk.tf";
-    rmSync(join(outdir, dirname(synthesizedStackPath), other), { force: true });
-  }
-}
-
 function main(): void {
-  const configPath = argument("--config") ?? process.env.PREFECT_ECS_WORKER_CONFIG;
-  // cdktf synth passes its output folder in CDKTF_OUTDIR.
-  const outdir = argument("--out") ?? process.env.CDKTF_OUTDIR ?? "cdktf.out";
-  // What cdktf wrote to manifest.json about each stack: its file and its annotations.
-  const { manifest } = synthesizeApps(loadConfigs(configPath), outdir).app;
-  removeOtherFormat(outdir, manifest);
-  if (!process.env.CDKTF_OUTDIR) {
+  const invocation = parseInvocation(process.argv.slice(2), process.env);
+  if (invocation.action === "help") return void process.stdout.write(USAGE);
+  if (invocation.action === "version") return void console.log(version);
+  const configs = loadConfigs(invocation.configPath);
+  const outdir = invocation.outdir ?? "cdktf.out";
+  const underCdktf = Boolean(process.env.CDKTF_OUTDIR);
+  const { manifest, kept } = publishSynthesis(outdir, (staging) => synthesizeApps(configs, staging).app.manifest, {
+    keptFolders: underCdktf ? "refuse" : "keep",
+    everyStackFolder: underCdktf,
+  });
+  for (const folder of kept) console.error(`Warning: ${describeKept(folder)}`);
+  if (!underCdktf) {
     // cdktf synth prints the stacks' warnings itself; a plain run must not swallow them.
     printWarnings(manifest);
     console.log(`Synthesized into ${outdir}/stacks/`);
@@ -53,6 +107,15 @@ function main(): void {
 try {
   main();
 } catch (error) {
+  // The user's mistakes end in a message, never in a stack trace from the bundle.
+  if (error instanceof UsageError) {
+    process.stderr.write(`synth.js: ${error.message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  if (error instanceof OutputFolderError) {
+    console.error(`synth.js: ${error.message}`);
+    process.exit(2);
+  }
   if (error instanceof ConfigError) {
     console.error(error.message);
     process.exit(1);

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /**
- * The fast way to run main.ts: one esbuild bundle, run by plain node with V8's compiled code
- * cached beside it. No type-checking and no TypeScript loader at run time (help/performance.md).
- *   node synth.js [--config prefect-ecs-worker.json] [--out cdktf.out]
+ * The fast way to run main.ts: one esbuild bundle, run by plain node. No type-checking and no
+ * TypeScript loader at run time (help/performance.md).
+ *   node synth.js [--config FILE] [--out DIR]   (node synth.js --help for the rest)
  *
  * The bundle (.build/main.js) is rebuilt when main.ts or any source it imports changed (their
  * sizes and modification times are recorded at build time), when this file changed, and after
@@ -10,11 +10,8 @@
  * business, as with tsx.
  */
 "use strict";
-const { createHash } = require("node:crypto");
 const fs = require("node:fs");
-const Module = require("node:module");
 const path = require("node:path");
-const vm = require("node:vm");
 
 const ROOT = __dirname;
 const BUILD_DIR = path.join(ROOT, ".build");
@@ -92,43 +89,12 @@ function build() {
   fs.rmSync(INPUTS, { force: true });
   for (const file of BESIDE_BUNDLE) fs.copyFileSync(path.join(ROOT, file), path.join(BUILD_DIR, path.basename(file)));
   writeAtomically(BUNDLE, result.outputFiles[0].contents);
-  for (const stale of fs.readdirSync(BUILD_DIR).filter((name) => name.endsWith(".v8cache"))) fs.rmSync(path.join(BUILD_DIR, stale), { force: true });
   writeAtomically(INPUTS, `${JSON.stringify(fingerprint([...sources, ...BUILD_INPUTS].sort()), null, 1)}\n`);
 }
 
-const hash = (text) => createHash("sha1").update(text).digest("hex");
-
-/**
- * Runs the bundle as a CommonJS module, with V8's code cache: compiling the 3 MB bundle
- * costs more than synthesizing the default configuration. V8 checks a cache only against
- * the source's length, so each cache file is named after a hash of the code it belongs to;
- * and V8 rejects a cache made under other flags (cdktf synth sets NODE_OPTIONS), so the
- * name also carries the Node version and flags: each way of running keeps its own cache.
- */
+/** Runs the bundle as an ordinary CommonJS module. */
 function run() {
-  const code = fs.readFileSync(BUNDLE, "utf8");
-  const flags = [process.version, ...process.execArgv, process.env.NODE_OPTIONS ?? ""].join("\n");
-  const cacheFile = path.join(BUILD_DIR, `main.${hash(code).slice(0, 16)}.${hash(flags).slice(0, 8)}.v8cache`);
-  let cachedData;
-  try {
-    cachedData = fs.readFileSync(cacheFile);
-  } catch {
-    cachedData = undefined;
-  }
-  const script = new vm.Script(Module.wrap(code), { filename: BUNDLE, cachedData });
-  const bundle = new Module(BUNDLE, module);
-  bundle.filename = BUNDLE;
-  bundle.paths = Module._nodeModulePaths(BUILD_DIR);
-  script.runInThisContext()(bundle.exports, Module.createRequire(BUNDLE), bundle, BUNDLE, BUILD_DIR);
-  if (cachedData === undefined || script.cachedDataRejected) {
-    // After the run, so the cache holds the functions synthesis compiled, not only the top level.
-    // A cache only saves time: a folder that cannot take it must not fail the synthesis.
-    try {
-      writeAtomically(cacheFile, script.createCachedData());
-    } catch {
-      // Next run compiles again.
-    }
-  }
+  require(BUNDLE);
 }
 
 if (!isFresh()) build();

@@ -1,45 +1,22 @@
 /**
  * `node synth.js`, the README's main command: main.ts as one esbuild bundle
- * run by plain node, rebuilt when a source changes, with V8's code cache.
- * The tests run it in one copy of the project (so they can edit sources),
- * in order: a fresh checkout, later runs, edits, two runs at once.
+ * run by plain node, rebuilt when a source changes. The tests run it in one
+ * copy of the project (so they can edit sources), in order: a fresh checkout,
+ * later runs, edits, two runs at once.
  */
-import { spawn, spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { synthesizeApps } from "../src/synthesize";
 import { loadConfigs } from "../src/config/load";
 import { expectSameFiles } from "./support/files";
+import { projectCopy, run, synthJs, userEnv } from "./support/launcher";
 
-const ROOT = join(__dirname, "..");
-
-/** A copy of what `node synth.js` needs, sharing this project's node_modules unless told not to. */
-function projectCopy({ installed = true } = {}): string {
-  const dir = mkdtempSync(join(tmpdir(), "prefect-ecs-launcher-"));
-  for (const entry of ["main.ts", "synth.js", "tsconfig.json", "package.json", "src"]) cpSync(join(ROOT, entry), join(dir, entry), { recursive: true });
-  if (installed) symlinkSync(join(ROOT, "node_modules"), join(dir, "node_modules"), "dir");
-  return dir;
-}
-
-/** The environment without the app's own settings, as in a user's shell. */
-function userEnv(): NodeJS.ProcessEnv {
-  const { PREFECT_ECS_WORKER_CONFIG: _config, CDKTF_OUTDIR: _outdir, ...env } = process.env;
-  return env;
-}
-
-function run(project: string, argv: string[]) {
-  const result = spawnSync(argv[0], argv.slice(1), { cwd: project, encoding: "utf8", env: userEnv() });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
-function synth(project: string, outdir: string) {
-  return run(project, [process.execPath, "synth.js", "--out", outdir]);
-}
+const synth = (project: string, outdir: string) => synthJs(project, ["--out", outdir]);
 
 const buildFiles = (project: string) => readdirSync(join(project, ".build")).sort();
 const mtime = (path: string) => statSync(path).mtimeMs;
-const codeCaches = (project: string) => buildFiles(project).filter((name) => name.endsWith(".v8cache"));
 const clusterName = (outdir: string) =>
   JSON.parse(readFileSync(join(outdir, "stacks", "my-ecs-pool-aws", "cdk.tf.json"), "utf8")).resource.aws_ecs_cluster.cluster.name;
 
@@ -53,12 +30,11 @@ describe("GIVEN a fresh checkout (no .build folder)", () => {
     first = synth(project, outdir);
   });
 
-  it("WHEN node synth.js runs THEN it succeeds and leaves the bundle, its inputs and a code cache in .build", () => {
+  it("WHEN node synth.js runs THEN it succeeds and leaves the bundle, its inputs and the script beside it in .build, and nothing else", () => {
     expect(first.stderr).toBe("");
     expect(first.status).toBe(0);
     expect(first.stdout).toBe(`Synthesized into ${outdir}/stacks/\n`);
-    expect(buildFiles(project)).toEqual(expect.arrayContaining(["main.js", "main.inputs.json", "upsert-work-pool.sh"]));
-    expect(codeCaches(project)).toHaveLength(1);
+    expect(buildFiles(project)).toEqual(["main.inputs.json", "main.js", "upsert-work-pool.sh"]);
     const inputs = Object.keys(JSON.parse(readFileSync(join(project, ".build", "main.inputs.json"), "utf8")));
     expect(inputs).toEqual(expect.arrayContaining(["main.ts", "src/app.ts", "src/work-pool/upsert-work-pool.sh", "node_modules/.package-lock.json"]));
     expect(inputs.filter((file) => file.includes("node_modules/") && file !== "node_modules/.package-lock.json")).toEqual([]);
@@ -71,52 +47,114 @@ describe("GIVEN a fresh checkout (no .build folder)", () => {
   });
 });
 
+describe("GIVEN node synth.js called the wrong way", () => {
+  const entries = () => readdirSync(project).sort();
+  let help: string;
+  let before: string[];
+  beforeAll(() => {
+    writeFileSync(join(project, "c.json"), JSON.stringify({ workPool: { name: "from-c" } }));
+    writeFileSync(join(project, "d.json"), JSON.stringify({ workPool: { name: "from-d" } }));
+    help = synthJs(project, ["--help"]).stdout;
+    before = entries();
+  });
+
+  it.each([
+    [["--frobnicate"], {}, "Unknown option '--frobnicate'"],
+    [["--conifg", "c.json"], {}, "Unknown option '--conifg'"],
+    [["c.json"], {}, "Unexpected argument 'c.json'. This command does not take positional arguments"],
+    [["--config"], {}, "Option '--config <value>' argument missing"],
+    [["--config", "--out", "out-x"], {}, "Option '--config' argument is ambiguous."],
+    [["--config", ""], {}, "--config needs a non-empty value"],
+    [["--config="], {}, "--config needs a non-empty value"],
+    [["--out"], {}, "Option '--out <value>' argument missing"],
+    [["--out", ""], {}, "--out needs a non-empty value"],
+    [["--config", "c.json", "--config", "d.json"], {}, "--config given more than once"],
+    [[], { PREFECT_ECS_WORKER_CONFIG: "" }, "PREFECT_ECS_WORKER_CONFIG is set but empty: set it to a configuration file, or unset it for the guide's defaults"],
+  ])("WHEN called with %j and environment %j THEN it exits 2 with one line saying what is wrong, then the usage, and writes nothing", (args, env, message) => {
+    const result = synthJs(project, args, env);
+    expect({ status: result.status, stdout: result.stdout, stderr: result.stderr }).toEqual({ status: 2, stdout: "", stderr: `synth.js: ${message}\n\n${help}` });
+    expect(entries()).toEqual(before);
+  });
+
+  it.each([["--help"], ["-h"]])("WHEN called with %s THEN it prints the usage (flags, environment variable, examples, docs) and writes nothing", (flag) => {
+    const result = synthJs(project, [flag, "--config", "c.json"]);
+    expect(result.status).toBe(0);
+    expect(result.stderr).toBe("");
+    expect(result.stdout).toBe(help);
+    const lines = help.split("\n");
+    for (const option of ["--config FILE", "--out DIR", "-h, --help", "--version"]) expect(lines.some((line) => line.trimStart().startsWith(option))).toBe(true);
+    expect(lines.some((line) => line.trimStart().startsWith("PREFECT_ECS_WORKER_CONFIG "))).toBe(true);
+    expect(lines.filter((line) => line.trimStart().startsWith("node synth.js")).length).toBeGreaterThanOrEqual(2);
+    expect(lines.find((line) => line.startsWith("Docs: "))).toContain("help/configuration.md");
+    expect(entries()).toEqual(before);
+  });
+
+  it("WHEN called with --version THEN it prints the package's version and writes nothing", () => {
+    const result = synthJs(project, ["--version"]);
+    expect({ status: result.status, stdout: result.stdout, stderr: result.stderr }).toEqual({
+      status: 0,
+      stdout: `${JSON.parse(readFileSync(join(project, "package.json"), "utf8")).version}\n`,
+      stderr: "",
+    });
+    expect(entries()).toEqual(before);
+  });
+
+  it("WHEN the configuration comes as --config=FILE THEN it is used", () => {
+    const outdir = join(project, "out-equals");
+    expect(synthJs(project, ["--config=c.json", "--out", outdir]).status).toBe(0);
+    expect(readdirSync(join(outdir, "stacks")).sort()).toEqual(["from-c-aws", "from-c-work-pool"]);
+  });
+
+  it("WHEN --out names a folder whose parents are missing THEN it creates them", () => {
+    const outdir = join(project, "out-deep", "er", "out");
+    expect(synthJs(project, ["--out", outdir]).status).toBe(0);
+    expect(readdirSync(join(outdir, "stacks")).sort()).toEqual(["my-ecs-pool-aws", "my-ecs-pool-work-pool"]);
+  });
+
+  it.each([
+    ["is a file", (file: string) => file, (file: string) => `output folder ${file} is a file, not a folder`],
+    ["is inside a file", (file: string) => join(file, "out"), (file: string) => `cannot create output folder ${join(file, "out")}: ENOTDIR: not a directory, mkdir '${join(file, "out")}'`],
+  ])("WHEN --out %s THEN it exits 2 with one line naming it, and the file is unchanged", (_what, outOf, messageOf) => {
+    const file = join(project, "c.json");
+    const content = readFileSync(file, "utf8");
+    const result = synthJs(project, ["--out", outOf(file)]);
+    expect({ status: result.status, stdout: result.stdout, stderr: result.stderr }).toEqual({ status: 2, stdout: "", stderr: `synth.js: ${messageOf(file)}\n` });
+    expect(readFileSync(file, "utf8")).toBe(content);
+  });
+
+  it.each([
+    ["a file that does not exist", "missing.json", undefined],
+    ["a folder", "src", undefined],
+    ["invalid JSON", "broken.json", "{ \"workPool\": "],
+    ["invalid YAML", "broken.yaml", "workPool: [\n"],
+  ])("WHEN --config names %s THEN it exits 1 with the configuration error, no stack trace, and writes nothing", (_what, name, content) => {
+    if (content !== undefined) writeFileSync(join(project, name), content);
+    const outdir = join(project, "out-config-mistake");
+    const result = synthJs(project, ["--config", name, "--out", outdir]);
+    expect(result.status).toBe(1);
+    expect(result.stderr.split("\n")[0]).toMatch(/^Invalid configuration( \(.*\))?:$/);
+    expect(result.stderr.split("\n")[1]).toMatch(new RegExp(`^  - \\(file\\) \\(got "${name.replace(".", "\\.")}"\\): (cannot be read|is not valid (JSON|YAML)): `));
+    expect(result.stderr.split("\n").filter((line) => /^\s+at /.test(line) || line.includes("main.js"))).toEqual([]);
+    expect(existsSync(outdir)).toBe(false);
+    if (content !== undefined) rmSync(join(project, name));
+  });
+});
+
 describe("GIVEN a project where node synth.js has run", () => {
   const bundle = join(project, ".build", "main.js");
 
-  it("WHEN it runs again with no change THEN it reuses the bundle and the code cache", () => {
-    const [cache] = codeCaches(project);
-    const before = { bundle: mtime(bundle), cache: mtime(join(project, ".build", cache)) };
+  it("WHEN it runs again with no change THEN it reuses the bundle", () => {
+    const before = mtime(bundle);
     expect(synth(project, join(project, "out-again")).status).toBe(0);
-    expect(codeCaches(project)).toEqual([cache]);
-    expect({ bundle: mtime(bundle), cache: mtime(join(project, ".build", cache)) }).toEqual(before);
-  });
-  it("WHEN runs with other Node flags (cdktf synth sets NODE_OPTIONS) alternate with plain runs THEN each keeps its own code cache", () => {
-    const [plainCache] = codeCaches(project);
-    const plainCacheTime = mtime(join(project, ".build", plainCache));
-    const withOptions = spawnSync(process.execPath, ["synth.js", "--out", join(project, "out-options")], {
-      cwd: project,
-      env: { ...userEnv(), NODE_OPTIONS: "--max-old-space-size=3072" },
-    });
-    expect(withOptions.status).toBe(0);
-    expect(codeCaches(project)).toHaveLength(2);
-    const caches = () => Object.fromEntries(codeCaches(project).map((name) => [name, mtime(join(project, ".build", name))]));
-    const before = caches();
-    expect(synth(project, join(project, "out-plain")).status).toBe(0);
-    expect(caches()).toEqual(before);
-    expect(before[plainCache]).toBe(plainCacheTime);
+    expect(mtime(bundle)).toBe(before);
   });
 
-  it("WHEN a source changes THEN it rebuilds the bundle, the output follows the change and the old code cache is gone", () => {
-    const [oldCache] = codeCaches(project);
+  it("WHEN a source changes THEN it rebuilds the bundle and the output follows the change", () => {
     const resolveTs = join(project, "src", "config", "resolve.ts");
     writeFileSync(resolveTs, readFileSync(resolveTs, "utf8").replace('name ?? "my-ecs-cluster"', 'name ?? "edited-cluster"'));
     const outdir = join(project, "out-edited");
     expect(synth(project, outdir).status).toBe(0);
     expect(clusterName(outdir)).toBe("edited-cluster");
-    expect(codeCaches(project)).toHaveLength(1);
-    expect(codeCaches(project)).not.toContain(oldCache);
-  });
-
-  it("WHEN V8 rejects the code cache (corrupted) THEN the output is still right and the cache is written anew", () => {
-    const [cache] = codeCaches(project);
-    const cachePath = join(project, ".build", cache);
-    const garbage = Buffer.alloc(statSync(cachePath).size, 7);
-    writeFileSync(cachePath, garbage);
-    const outdir = join(project, "out-after-garbage");
-    expect(synth(project, outdir).status).toBe(0);
-    expect(clusterName(outdir)).toBe("edited-cluster");
-    expect(readFileSync(cachePath).equals(garbage)).toBe(false);
   });
 
   it("WHEN a source does not compile THEN it exits 1 naming the file and line, and writes nothing", () => {
