@@ -194,3 +194,28 @@ describe("GIVEN a fresh checkout and two synthesis runs started at once", () => 
     expect(readdirSync(join(project, ".build")).filter((name) => name.endsWith(".tmp"))).toEqual([]);
   });
 });
+
+describe("GIVEN npm run synth:hcl (scripts/synth-hcl.sh) called the wrong way", () => {
+  const ROOT = join(__dirname, "..");
+  const hcl = (args: string[]) => run(ROOT, ["sh", "scripts/synth-hcl.sh", ...args]);
+  const help = () => hcl(["--help"]).stdout;
+
+  it.each([
+    [["--frobnicate"], "unknown argument --frobnicate"],
+    [["prefect-ecs-worker.json"], "unknown argument prefect-ecs-worker.json"],
+    [["--config"], "--config needs a value"],
+    [["--config="], "--config needs a non-empty value"],
+    [["--out", ""], "--out needs a non-empty value"],
+    [["--out=a", "--out", "b"], "--out given more than once"],
+  ])("WHEN called with %j THEN it exits 2 with one line and the usage, before running cdktf", (args, message) => {
+    const result = hcl(args);
+    expect({ status: result.status, stdout: result.stdout, stderr: result.stderr }).toEqual({ status: 2, stdout: "", stderr: `synth:hcl: ${message}\n\n${help()}` });
+  });
+
+  it("WHEN called with --help THEN it prints its usage, which points at node synth.js --help", () => {
+    const result = hcl(["--help"]);
+    expect(result.status).toBe(0);
+    expect(result.stdout.split("\n")[0]).toBe("Usage: npm run synth:hcl [-- [--config FILE] [--out DIR]]");
+    expect(result.stdout).toContain("node synth.js --help");
+  });
+});

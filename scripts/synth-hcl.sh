@@ -2,31 +2,56 @@
 # HCL for every stack, for teams that review and apply HCL: `cdktf synth --hcl` (which runs
 # main.ts, so the same configuration, validation and output folders as `node synth.js`), then
 # `terraform fmt`. Writes cdk.tf instead of cdk.tf.json in each stack folder.
-#   npm run synth:hcl [-- --config prefect-ecs-worker.json] [--out cdktf.out]
+#   npm run synth:hcl [-- --config prefect-ecs-worker.json] [--out cdktf.out]   (-- --help for the rest)
 set -eu
 
-out=cdktf.out
+usage='Usage: npm run synth:hcl [-- [--config FILE] [--out DIR]]
+Synthesizes every stack as HCL (cdk.tf) with `cdktf synth --hcl`, then `terraform fmt`.
+  --config FILE  the configuration, JSON or YAML; also --config=FILE (else PREFECT_ECS_WORKER_CONFIG)
+  --out DIR      the output folder (default: cdktf.out); also --out=DIR
+  -h, --help     print this help and exit
+The same configuration and output folder rules as node synth.js: node synth.js --help.'
+
+fail() {
+  printf 'synth:hcl: %s\n\n%s\n' "$1" "$usage" >&2
+  exit 2
+}
+
+out=
+config=
 while [ $# -gt 0 ]; do
   case "$1" in
+    -h | --help)
+      printf '%s\n' "$usage"
+      exit 0
+      ;;
     --config | --out)
-      if [ $# -lt 2 ]; then
-        echo "synth:hcl: $1 needs a value" >&2
-        exit 2
-      fi
-      if [ "$1" = --config ]; then
-        PREFECT_ECS_WORKER_CONFIG=$2
-        export PREFECT_ECS_WORKER_CONFIG
-      else
-        out=$2
-      fi
+      [ $# -ge 2 ] || fail "$1 needs a value"
+      name=$1 value=$2
       shift 2
       ;;
+    --config=* | --out=*)
+      name=${1%%=*} value=${1#*=}
+      shift
+      ;;
     *)
-      echo "synth:hcl: unknown argument $1 (known: --config FILE, --out DIR)" >&2
-      exit 2
+      fail "unknown argument $1"
       ;;
   esac
+  [ -n "$value" ] || fail "$name needs a non-empty value"
+  if [ "$name" = --config ]; then
+    [ -z "$config" ] || fail "--config given more than once"
+    config=$value
+  else
+    [ -z "$out" ] || fail "--out given more than once"
+    out=$value
+  fi
 done
+if [ -n "$config" ]; then
+  PREFECT_ECS_WORKER_CONFIG=$config
+  export PREFECT_ECS_WORKER_CONFIG
+fi
+out=${out:-cdktf.out}
 
 terraform_bin=${TERRAFORM_BIN:-terraform}
 if ! command -v "$terraform_bin" >/dev/null 2>&1; then
