@@ -1,9 +1,10 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { IManifest, Manifest } from "cdktf";
 
 /** What cdktf's synthesis writes into a stack folder; anything else there (state, `.terraform/`, plans) is the user's. */
-export const SYNTHESIZED_STACK_FILES: readonly string[] = ["cdk.tf.json", "cdk.tf", Manifest.stackMetadataPath, "assets"];
+const ASSETS = "assets";
+export const SYNTHESIZED_STACK_FILES: readonly string[] = ["cdk.tf.json", "cdk.tf", Manifest.stackMetadataPath, ASSETS];
 /** The stack's Terraform file, JSON or HCL. */
 const STACK_FILES = ["cdk.tf.json", "cdk.tf"];
 
@@ -169,7 +170,20 @@ function keptFolder(folder: string): KeptStackFolder | undefined {
 
 /** Replaces what synthesis wrote in `to` with what it wrote in `from`, leaving everything else in `to` alone. */
 function moveStackFiles(from: string, to: string): void {
-  mkdirSync(to, { recursive: true });
-  for (const name of SYNTHESIZED_STACK_FILES) rmSync(join(to, name), { recursive: true, force: true });
-  for (const name of readdirSync(from)) renameSync(join(from, name), join(to, name));
+  let existing: string[];
+  try {
+    existing = readdirSync(to);
+  } catch {
+    // A new stack folder: moved whole.
+    mkdirSync(dirname(to), { recursive: true });
+    renameSync(from, to);
+    return;
+  }
+  const written = readdirSync(from);
+  // A file is replaced by the rename; a folder (assets) or the other format's file has to go first.
+  for (const name of existing) {
+    if (SYNTHESIZED_STACK_FILES.includes(name) && (!written.includes(name) || name === ASSETS)) rmSync(join(to, name), { recursive: true, force: true });
+  }
+  for (const name of written) renameSync(join(from, name), join(to, name));
+  rmdirSync(from);
 }
