@@ -50,9 +50,9 @@ export interface Published {
  * Synthesizes into a staging folder inside `outdir` (`synthesize(staging)` returns the manifest it wrote) and, only
  * when that succeeded, makes `outdir` hold exactly this run's stacks: each stack folder gets this run's files (the
  * other format's file, an HCL run's metadata.json and old assets go), manifest.json is replaced, and the stack
- * folders the previous manifest listed that this run did not write are removed. Only what synthesis writes is ever
- * deleted: a folder that also holds the user's files (Terraform state above all) stays whole and is returned in
- * `kept`. A failed synthesis leaves `outdir` as it was (a folder it had to create is removed again).
+ * folders earlier runs wrote that this one did not are removed. Only what synthesis writes is ever deleted: a folder
+ * that also holds the user's files (Terraform state above all) stays whole and is returned in `kept`. A failed
+ * synthesis leaves `outdir` as it was (a folder it had to create is removed again).
  */
 export function publishSynthesis(outdir: string, synthesize: (staging: string) => IManifest, options: PublishOptions): Published {
   const previous = previousStackNames(outdir, options.everyStackFolder ?? false);
