@@ -127,6 +127,7 @@ describe("GIVEN node synth.js called the wrong way", () => {
     ["a folder", "src", undefined],
     ["invalid JSON", "broken.json", "{ \"workPool\": "],
     ["invalid YAML", "broken.yaml", "workPool: [\n"],
+    ["an empty YAML file", "empty.yaml", "# nothing yet\n"],
   ])("WHEN --config names %s THEN it exits 1 with the configuration error, no stack trace, and writes nothing", (_what, name, content) => {
     if (content !== undefined) writeFileSync(join(project, name), content);
     const outdir = join(project, "out-config-mistake");

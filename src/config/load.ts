@@ -57,7 +57,10 @@ export function parseConfigText(text: string, path: string): unknown {
       // Loaded only for YAML files, so JSON users do not pay for the parser.
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const yaml = require("yaml") as typeof import("yaml");
-      return yaml.parse(text);
+      const parsed: unknown = yaml.parse(text);
+      // An empty document (or only comments) is null: taking it for "no settings" would hide a wrong or truncated file.
+      if (parsed === null || parsed === undefined) throw new Error("the file holds no document (empty, or only comments)");
+      return parsed;
     }
     return JSON.parse(text);
   } catch (error) {
