@@ -292,22 +292,62 @@ export interface MotoServer {
   /** `http://127.0.0.1:<port>`: the endpoint for every AWS service. */
   readonly url: string;
   readonly process: PeerProcess;
+  /** Empties moto's request recorder and starts recording every AWS request that reaches moto. */
+  startRecording(): Promise<void>;
+  /** The AWS requests recorded since `startRecording()`, in order. */
+  recordedRequests(): Promise<RecordedAwsRequest[]>;
   stop(): Promise<void>;
 }
 
-/** moto's AWS API emulator on loopback, with AWS's managed policies loaded (the stacks attach some). */
+/** One AWS request as moto's recorder saw it. */
+export interface RecordedAwsRequest {
+  readonly method: string;
+  readonly url: string;
+  /** `X-Amz-Target` of JSON-protocol services, e.g. `AmazonEC2ContainerServiceV20141113.RunTask`. */
+  readonly target?: string;
+  readonly body: string;
+}
+
+/** Starts moto through this wrapper, which fixes RunTask of Fargate task definitions in moto's process. */
+const MOTO_SERVER_SCRIPT = join(REQUIREMENTS_DIR, "moto_server.py");
+
+/**
+ * moto's AWS API emulator on loopback, with AWS's managed policies loaded (the stacks attach some),
+ * RunTask working for Fargate task definitions (see peers/moto_server.py) and its request recorder
+ * ready but off.
+ */
 export async function startMotoServer(): Promise<MotoServer> {
   const home = mkdtempSync(join(tmpdir(), "moto-"));
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const server = PeerProcess.start(`moto server on ${url}`, peerCommand("prefect", "moto_server"), ["-H", "127.0.0.1", "-p", String(port)], {
+  const server = PeerProcess.start(`moto server on ${url}`, peerCommand("prefect", "python"), [MOTO_SERVER_SCRIPT, "-H", "127.0.0.1", "-p", String(port)], {
     ...peerEnv(home),
     MOTO_IAM_LOAD_MANAGED_POLICIES: "true",
+    MOTO_RECORDER_FILEPATH: join(home, "recording.jsonl"),
   });
   await server.waitFor(async () => (await fetch(`${url}/moto-api/data.json`)).ok);
+  const recorder = async (action: string): Promise<string> => {
+    const response = await fetch(`${url}/moto-api/recorder/${action}`, { method: "POST" });
+    if (!response.ok) throw new Error(`moto recorder ${action} answered ${response.status}`);
+    return response.text();
+  };
   return {
     url,
     process: server,
+    startRecording: async () => {
+      await recorder("reset-recording");
+      await recorder("start-recording");
+    },
+    recordedRequests: async () =>
+      (await recorder("download-recording"))
+        .split("\n")
+        .filter((line) => line.trim() !== "")
+        .map((line) => {
+          const entry = JSON.parse(line) as { method: string; url: string; headers: Record<string, string>; body: string | null; body_encoded: boolean };
+          const target = Object.entries(entry.headers).find(([name]) => name.toLowerCase() === "x-amz-target")?.[1];
+          const body = entry.body_encoded ? Buffer.from(entry.body ?? "", "base64").toString("utf8") : (entry.body ?? "");
+          return { method: entry.method, url: entry.url, ...(target ? { target } : {}), body };
+        }),
     stop: async () => {
       await server.stop();
       rmSync(home, { recursive: true, force: true });
