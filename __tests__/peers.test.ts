@@ -76,5 +76,33 @@ describeWithPeers("Peer gate: the pinned Python peers", ["prefect", "checkov"], 
       expect(result.stderr).toBe("");
       expect(result.stdout.trim()).toBe("peer-check");
     });
+
+    it("WHEN a Fargate task definition with task-level memory only is run THEN RunTask succeeds and the recorder holds the request", async () => {
+      // moto 5.2.5 answers this RunTask with 500 unless peers/moto_server.py patches it.
+      await moto.startRecording();
+      const code = [
+        "import boto3, os",
+        "ecs = boto3.client('ecs', region_name='us-east-1', endpoint_url=os.environ['ENDPOINT'])",
+        "ec2 = boto3.client('ec2', region_name='us-east-1', endpoint_url=os.environ['ENDPOINT'])",
+        "subnet = ec2.describe_subnets()['Subnets'][0]",
+        "group = ec2.create_security_group(GroupName='peer-check', Description='peer check', VpcId=subnet['VpcId'])['GroupId']",
+        "ecs.create_cluster(clusterName='peer-check')",
+        "arn = ecs.register_task_definition(family='peer-check', requiresCompatibilities=['FARGATE'], networkMode='awsvpc',",
+        "    cpu='1024', memory='2048', containerDefinitions=[{'name': 'prefect', 'image': 'prefecthq/prefect:3-latest'}])['taskDefinition']['taskDefinitionArn']",
+        "network = {'awsvpcConfiguration': {'subnets': [subnet['SubnetId']], 'securityGroups': [group]}}",
+        "task = ecs.run_task(cluster='peer-check', taskDefinition=arn, launchType='FARGATE', networkConfiguration=network)['tasks'][0]",
+        "print(task['taskDefinitionArn'])",
+      ].join("\n");
+      const result = runPython("prefect", ["-c", code], {
+        ...peerEnv(tmpdir()),
+        ENDPOINT: moto.url,
+        AWS_ACCESS_KEY_ID: "testing",
+        AWS_SECRET_ACCESS_KEY: "testing",
+      });
+      expect(result.stderr).toBe("");
+      expect(result.stdout.trim()).toBe("arn:aws:ecs:us-east-1:123456789012:task-definition/peer-check:1");
+      const runTasks = (await moto.recordedRequests()).filter((request) => request.target === "AmazonEC2ContainerServiceV20141113.RunTask");
+      expect(runTasks.map((request) => JSON.parse(request.body).cluster)).toEqual(["peer-check"]);
+    });
   });
 });
