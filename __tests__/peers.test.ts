@@ -81,9 +81,8 @@ describeWithPeers("Peer gate: the pinned Python peers", ["prefect", "checkov"], 
       // moto 5.2.5 answers this RunTask with 500 unless peers/moto_server.py patches it.
       await moto.startRecording();
       const code = [
-        "import boto3, os",
-        "ecs = boto3.client('ecs', region_name='us-east-1', endpoint_url=os.environ['ENDPOINT'])",
-        "ec2 = boto3.client('ec2', region_name='us-east-1', endpoint_url=os.environ['ENDPOINT'])",
+        "import boto3",
+        "ecs, ec2 = boto3.client('ecs'), boto3.client('ec2')",
         "subnet = ec2.describe_subnets()['Subnets'][0]",
         "group = ec2.create_security_group(GroupName='peer-check', Description='peer check', VpcId=subnet['VpcId'])['GroupId']",
         "ecs.create_cluster(clusterName='peer-check')",
@@ -93,12 +92,7 @@ describeWithPeers("Peer gate: the pinned Python peers", ["prefect", "checkov"], 
         "task = ecs.run_task(cluster='peer-check', taskDefinition=arn, launchType='FARGATE', networkConfiguration=network)['tasks'][0]",
         "print(task['taskDefinitionArn'])",
       ].join("\n");
-      const result = runPython("prefect", ["-c", code], {
-        ...peerEnv(tmpdir()),
-        ENDPOINT: moto.url,
-        AWS_ACCESS_KEY_ID: "testing",
-        AWS_SECRET_ACCESS_KEY: "testing",
-      });
+      const result = runPython("prefect", ["-c", code], { ...peerEnv(tmpdir()), ...moto.clientEnv });
       expect(result.stderr).toBe("");
       expect(result.stdout.trim()).toBe("arn:aws:ecs:us-east-1:123456789012:task-definition/peer-check:1");
       const runTasks = (await moto.recordedRequests()).filter((request) => request.target === "AmazonEC2ContainerServiceV20141113.RunTask");

@@ -291,6 +291,8 @@ export async function startPrefectServer(options: PrefectServerOptions = {}): Pr
 export interface MotoServer {
   /** `http://127.0.0.1:<port>`: the endpoint for every AWS service. */
   readonly url: string;
+  /** Environment for boto3 (and the worker) against this moto: its endpoint, region us-east-1, fake keys. */
+  readonly clientEnv: NodeJS.ProcessEnv;
   readonly process: PeerProcess;
   /** Empties moto's request recorder and starts recording every AWS request that reaches moto. */
   startRecording(): Promise<void>;
@@ -333,6 +335,15 @@ export async function startMotoServer(): Promise<MotoServer> {
   };
   return {
     url,
+    clientEnv: {
+      AWS_ENDPOINT_URL: url,
+      AWS_DEFAULT_REGION: "us-east-1",
+      AWS_REGION: "us-east-1",
+      // moto accepts any keys; fake ones make sure nothing here can reach AWS.
+      AWS_ACCESS_KEY_ID: "testing",
+      AWS_SECRET_ACCESS_KEY: "testing",
+      AWS_EC2_METADATA_DISABLED: "true",
+    },
     process: server,
     startRecording: async () => {
       await recorder("reset-recording");

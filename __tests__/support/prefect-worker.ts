@@ -13,18 +13,6 @@ const SCRIPTS = join(__dirname, "..", "peers");
 /** The ECS API's JSON-protocol target prefix (`X-Amz-Target`). */
 const ECS_TARGET = "AmazonEC2ContainerServiceV20141113.";
 
-/** A region and fake keys for boto3 in the peers: moto accepts any keys, and nothing may reach AWS. */
-export function motoClientEnv(moto: MotoServer, region = "us-east-1"): NodeJS.ProcessEnv {
-  return {
-    AWS_ENDPOINT_URL: moto.url,
-    AWS_ACCESS_KEY_ID: "testing",
-    AWS_SECRET_ACCESS_KEY: "testing",
-    AWS_DEFAULT_REGION: region,
-    AWS_REGION: region,
-    AWS_EC2_METADATA_DISABLED: "true",
-  };
-}
-
 /** Runs one of the peers' scripts with a throwaway home; fails with its output when it exits non-zero. */
 function runScript(script: string, args: string[], env: NodeJS.ProcessEnv, input: unknown): unknown {
   const home = mkdtempSync(join(tmpdir(), "prefect-worker-peer-"));
@@ -59,7 +47,7 @@ export interface FlowRunAwsNames {
  * without `prefect_api_url` and `assign_public_ip`.
  */
 export function seedFlowRunAws(moto: MotoServer, names: FlowRunAwsNames): Record<string, unknown> {
-  return runScript("seed_flow_run_aws.py", [], motoClientEnv(moto), names) as Record<string, unknown>;
+  return runScript("seed_flow_run_aws.py", [], moto.clientEnv, names) as Record<string, unknown>;
 }
 
 export interface DeploymentSpec {
@@ -102,7 +90,7 @@ export async function runEcsWorkerOnce(
   moto: MotoServer,
   pool: string,
   env: NodeJS.ProcessEnv = {},
-  timeoutMs = 90_000,
+  timeoutMs = 180_000,
 ): Promise<WorkerRun> {
   const home = mkdtempSync(join(tmpdir(), "prefect-worker-"));
   const worker = PeerProcess.start(
@@ -110,7 +98,7 @@ export async function runEcsWorkerOnce(
     peerCommand("prefect", "prefect"),
     ["worker", "start", "--pool", pool, "--type", "ecs", "--run-once", "--install-policy", "never"],
     // The worker's ECS observer finds no queue in moto: it logs a warning and stops; nothing here waits for ECS events.
-    inHome(home, { ...server.clientEnv, ...motoClientEnv(moto), ...env }),
+    inHome(home, { ...server.clientEnv, ...moto.clientEnv, ...env }),
   );
   try {
     const deadline = Date.now() + timeoutMs;
@@ -131,7 +119,7 @@ export interface EcsState {
 
 /** Every task definition in moto and every task of `cluster` (name or ARN). */
 export function readEcs(moto: MotoServer, cluster: string): EcsState {
-  return runScript("read_ecs.py", [cluster], motoClientEnv(moto), {}) as EcsState;
+  return runScript("read_ecs.py", [cluster], moto.clientEnv, {}) as EcsState;
 }
 
 /** The parsed bodies of the ECS requests named `action` (e.g. `RunTask`) among the recorded requests. */
