@@ -1,16 +1,15 @@
 /**
  * Specification of the ECS base job template the project sends to Prefect
  * and of the base-job-template helpers:
- * - ECS_BASE_JOB_TEMPLATE equals prefect-aws 0.7.11's default template in
- *   everything but the description texts (compared with the reference copy
- *   in ../shared/reference/, read at run time);
+ * - ECS_BASE_JOB_TEMPLATE equals the pinned prefect-aws's own default template
+ *   (`ECSWorker.get_default_base_job_template()`, dumped from the test peers'
+ *   virtual environment, see support/peers.ts) in everything but the
+ *   description texts, so a prefect-aws upgrade shows its changes as failing tests;
  * - placeholders are found as Prefect finds them and must be declared, as the
  *   server requires;
  * - pool defaults are set on the existing property schemas without changing
  *   anything else.
  */
-import * as fs from "node:fs";
-import { join } from "node:path";
 import {
   BaseJobTemplate,
   placeholdersOf,
@@ -19,17 +18,9 @@ import {
   withPoolDefaults,
 } from "../src/work-pool/base-job-template";
 import { ECS_BASE_JOB_TEMPLATE, ecsBaseJobTemplate } from "../src/work-pool/ecs-base-job-template";
+import { describeWithPeers, prefectReference } from "./support/peers";
 
 // ---------------------------------------------------------------- helpers
-
-const REFERENCE_DIR = join(__dirname, "..", "..", "shared", "reference");
-
-function readReference(name: string): BaseJobTemplate {
-  return JSON.parse(fs.readFileSync(join(REFERENCE_DIR, name), "utf8")) as BaseJobTemplate;
-}
-
-const reference = readReference("prefect-aws-0.7.11-ecs-base-job-template.json");
-const serverFallback = readReference("prefect-server-fallback-ecs-base-job-template.json");
 
 /**
  * `schema` without its `description` keywords, at any depth. Keys of
@@ -98,33 +89,39 @@ const NETWORK_CONFIGURATION = {
   assignPublicIp: "ENABLED",
 };
 
-// ---------------------------------------------------------------- the template against the reference
+// ---------------------------------------------------------------- the template against the pinned prefect-aws
 
-describe("ECS_BASE_JOB_TEMPLATE mirrors prefect-aws 0.7.11", () => {
-  test("GIVEN the reference template WHEN job_configuration is compared THEN it is exactly the same", () => {
+describeWithPeers("Peer gate: ECS_BASE_JOB_TEMPLATE mirrors the pinned prefect-aws's own default", ["prefect"], () => {
+  let reference: BaseJobTemplate;
+  beforeAll(() => {
+    reference = prefectReference().ecsDefaultTemplate as unknown as BaseJobTemplate;
+  });
+
+  test("GIVEN the pinned default template WHEN job_configuration is compared THEN it is exactly the same", () => {
     expect(ECS_BASE_JOB_TEMPLATE.job_configuration).toStrictEqual(reference.job_configuration);
     expect(Object.keys(ECS_BASE_JOB_TEMPLATE.job_configuration)).toEqual(Object.keys(reference.job_configuration));
   });
 
-  test("GIVEN the reference template WHEN the variable names are listed THEN they are the same, in the same order", () => {
+  test("GIVEN the pinned default template WHEN the variable names are listed THEN they are the same, in the same order", () => {
     expect(Object.keys(ECS_BASE_JOB_TEMPLATE.variables.properties)).toEqual(Object.keys(reference.variables.properties));
   });
 
-  test.each(Object.keys(reference.variables.properties))(
-    "GIVEN variable %s WHEN its schema is compared without descriptions THEN it equals the reference's",
+  // Named after our variables: the test above fails when upstream adds or removes one.
+  test.each(Object.keys(ECS_BASE_JOB_TEMPLATE.variables.properties))(
+    "GIVEN variable %s WHEN its schema is compared without descriptions THEN it equals the pinned default's",
     (name) => {
       const ours: Record<string, unknown> = ECS_BASE_JOB_TEMPLATE.variables.properties;
       expect(withoutDescriptions(ours[name])).toStrictEqual(withoutDescriptions(reference.variables.properties[name]));
     },
   );
 
-  test("GIVEN the reference template WHEN definitions are compared without descriptions THEN they are the same, in the same order", () => {
+  test("GIVEN the pinned default template WHEN definitions are compared without descriptions THEN they are the same, in the same order", () => {
     const ours: Record<string, unknown> = ECS_BASE_JOB_TEMPLATE.variables.definitions;
     expect(Object.keys(ours)).toEqual(Object.keys(reference.variables.definitions ?? {}));
     expect(withoutDescriptions(ours)).toStrictEqual(withoutDescriptions(reference.variables.definitions));
   });
 
-  test("GIVEN the reference template WHEN the whole variables schema is compared without descriptions THEN it is the same (type, required, every keyword)", () => {
+  test("GIVEN the pinned default template WHEN the whole variables schema is compared without descriptions THEN it is the same (type, required, every keyword)", () => {
     const ours: Record<string, unknown> = ECS_BASE_JOB_TEMPLATE.variables;
     expect(ours.required).toEqual(reference.variables.required);
     expect(ours.type).toBe(reference.variables.type);
@@ -132,18 +129,7 @@ describe("ECS_BASE_JOB_TEMPLATE mirrors prefect-aws 0.7.11", () => {
     expect(withoutDescriptions(ECS_BASE_JOB_TEMPLATE.variables)).toStrictEqual(withoutDescriptions(reference.variables));
   });
 
-  test("GIVEN the guide's fields WHEN their defaults are read THEN they are unset (null) and launch_type is FARGATE", () => {
-    const properties: Record<string, Record<string, unknown>> = ECS_BASE_JOB_TEMPLATE.variables.properties;
-    for (const name of ["cluster", "vpc_id", "execution_role_arn", "task_role_arn", "prefect_api_key_secret_arn"]) {
-      expect(properties[name].default).toBeNull();
-    }
-    expect(properties.network_configuration).not.toHaveProperty("default");
-    expect(properties.launch_type.default).toBe("FARGATE");
-    expect(properties.launch_type.enum).toEqual(["FARGATE", "EC2", "EXTERNAL", "FARGATE_SPOT"]);
-    expect(properties.aws_credentials.$ref).toBe("#/definitions/AwsCredentials");
-  });
-
-  test("GIVEN every schema that has a description in the reference WHEN ours is read THEN it has its own non-empty wording", () => {
+  test("GIVEN every schema that has a description in the pinned default WHEN ours is read THEN it has its own non-empty wording", () => {
     const theirs = descriptionsIn(reference.variables);
     const ours = descriptionsIn(ECS_BASE_JOB_TEMPLATE.variables);
     expect([...ours.keys()].sort()).toEqual([...theirs.keys()].sort());
@@ -154,6 +140,49 @@ describe("ECS_BASE_JOB_TEMPLATE mirrors prefect-aws 0.7.11", () => {
         copied: false,
       });
     }
+  });
+
+  test("GIVEN the pinned default template WHEN its placeholders are checked THEN each is a declared variable", () => {
+    expect(undeclaredPlaceholders(reference)).toEqual([]);
+  });
+});
+
+describeWithPeers("Peer gate: the pinned server's fallback ECS template", ["prefect"], () => {
+  let serverFallback: BaseJobTemplate;
+  beforeAll(() => {
+    serverFallback = prefectReference().serverFallbackTemplate as unknown as BaseJobTemplate;
+  });
+
+  test("GIVEN the server-fallback template WHEN parsed THEN it is a template whose placeholders are all declared", () => {
+    expect(validateBaseJobTemplate(serverFallback, "serverFallback")).toEqual([]);
+    expect(undeclaredPlaceholders(serverFallback)).toEqual([]);
+  });
+
+  test("GIVEN the server-fallback template WHEN its variables are listed THEN it lacks the secret-ARN variables and still has the deprecated ones", () => {
+    const names = Object.keys(serverFallback.variables.properties);
+    expect(names).not.toContain("prefect_api_key_secret_arn");
+    expect(names).not.toContain("prefect_api_auth_string_secret_arn");
+    expect(placeholdersOf(serverFallback.job_configuration)).not.toContain("prefect_api_key_secret_arn");
+    expect(names).toEqual(expect.arrayContaining(["stream_output", "task_start_timeout_seconds", "task_watch_poll_interval"]));
+  });
+
+  test("GIVEN a default for a variable the server-fallback template lacks WHEN applied THEN it throws naming the variable", () => {
+    expect(() => withPoolDefaults(serverFallback, { prefect_api_key_secret_arn: "arn:aws:secretsmanager:..." })).toThrow(
+      /prefect_api_key_secret_arn/,
+    );
+  });
+});
+
+describe("ECS_BASE_JOB_TEMPLATE", () => {
+  test("GIVEN the guide's fields WHEN their defaults are read THEN they are unset (null) and launch_type is FARGATE", () => {
+    const properties: Record<string, Record<string, unknown>> = ECS_BASE_JOB_TEMPLATE.variables.properties;
+    for (const name of ["cluster", "vpc_id", "execution_role_arn", "task_role_arn", "prefect_api_key_secret_arn"]) {
+      expect(properties[name].default).toBeNull();
+    }
+    expect(properties.network_configuration).not.toHaveProperty("default");
+    expect(properties.launch_type.default).toBe("FARGATE");
+    expect(properties.launch_type.enum).toEqual(["FARGATE", "EC2", "EXTERNAL", "FARGATE_SPOT"]);
+    expect(properties.aws_credentials.$ref).toBe("#/definitions/AwsCredentials");
   });
 
   test("GIVEN the template WHEN every key and string is scanned THEN none contains ${ or %{ (Terraform template sequences)", () => {
@@ -184,26 +213,9 @@ describe("every placeholder is declared", () => {
     expect(undeclaredPlaceholders(ECS_BASE_JOB_TEMPLATE)).toEqual([]);
   });
 
-  test("GIVEN the reference template WHEN its placeholders are checked THEN each is a declared variable", () => {
-    expect(undeclaredPlaceholders(reference)).toEqual([]);
-  });
-
   test("GIVEN our template WHEN its placeholders are listed THEN every declared variable is used and nothing else", () => {
     const placeholders = placeholdersOf(ECS_BASE_JOB_TEMPLATE.job_configuration);
     expect(placeholders).toEqual(Object.keys(ECS_BASE_JOB_TEMPLATE.variables.properties).sort());
-  });
-
-  test("GIVEN the server-fallback template WHEN parsed THEN it is a template whose placeholders are all declared", () => {
-    expect(validateBaseJobTemplate(serverFallback, "serverFallback")).toEqual([]);
-    expect(undeclaredPlaceholders(serverFallback)).toEqual([]);
-  });
-
-  test("GIVEN the server-fallback template WHEN its variables are listed THEN it lacks the secret-ARN variables and still has the deprecated ones", () => {
-    const names = Object.keys(serverFallback.variables.properties);
-    expect(names).not.toContain("prefect_api_key_secret_arn");
-    expect(names).not.toContain("prefect_api_auth_string_secret_arn");
-    expect(placeholdersOf(serverFallback.job_configuration)).not.toContain("prefect_api_key_secret_arn");
-    expect(names).toEqual(expect.arrayContaining(["stream_output", "task_start_timeout_seconds", "task_watch_poll_interval"]));
   });
 });
 
@@ -431,9 +443,6 @@ describe("withPoolDefaults", () => {
 
   test("GIVEN a default for a variable the template does not declare WHEN applied THEN it throws naming the variable", () => {
     expect(() => withPoolDefaults(ECS_BASE_JOB_TEMPLATE, { subnets: ["subnet-1"] })).toThrow(/"subnets"/);
-    expect(() => withPoolDefaults(serverFallback, { prefect_api_key_secret_arn: "arn:aws:secretsmanager:..." })).toThrow(
-      /prefect_api_key_secret_arn/,
-    );
     expect(() => withPoolDefaults(ECS_BASE_JOB_TEMPLATE, { toString: "x" })).toThrow(/"toString"/);
   });
 

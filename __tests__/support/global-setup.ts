@@ -4,7 +4,7 @@
  * so parallel test workers never race to build them. What cannot be made is recorded for the
  * gates, which then skip loudly, or fail under CI=true.
  */
-import { ensureVenv, PEER_ENVIRONMENTS, PeerEnvironment, peersSkipped, recordUnavailable } from "./peers";
+import { ensureVenv, PEER_ENVIRONMENTS, PeerEnvironment, peersSkipped, prefectReference, recordUnavailable } from "./peers";
 
 export default async function globalSetup(): Promise<void> {
   if (peersSkipped()) return;
@@ -17,4 +17,12 @@ export default async function globalSetup(): Promise<void> {
     }),
   );
   recordUnavailable(reasons);
+  // Dumped once here rather than by several test workers at once on a first run.
+  if (!reasons.prefect) {
+    try {
+      prefectReference();
+    } catch (error) {
+      log(`!!! ${(error as Error).message} (the tests that need it will fail) !!!`);
+    }
+  }
 }

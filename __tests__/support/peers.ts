@@ -13,7 +13,7 @@
  */
 import { ChildProcess, spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -375,4 +375,46 @@ export function runPython(
 ): { status: number; stdout: string; stderr: string } {
   const result = spawnSync(peerCommand(name, "python"), args, { env, input, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
   return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** Upstream data from the pinned prefect and prefect-aws packages (see __tests__/peers/prefect-reference.py). */
+export interface PrefectReference {
+  /** The installed versions, e.g. `{ prefect: "3.9.1", "prefect-aws": "0.7.12" }`. */
+  readonly versions: Readonly<Record<"prefect" | "prefect-aws", string>>;
+  /** `ECSWorker.get_default_base_job_template()`: what an ECS pool gets when created without a template. */
+  readonly ecsDefaultTemplate: Record<string, unknown>;
+  /** The older ECS template a self-hosted server hands out when it cannot reach the collection registry. */
+  readonly serverFallbackTemplate: Record<string, unknown>;
+  /** The server's OpenAPI document, cut down to the work-pool component schemas and what they reference. */
+  readonly openapi: { readonly openapi: string; readonly components: { readonly schemas: Record<string, Record<string, unknown>> } };
+}
+
+const REFERENCE_SCRIPT = join(REQUIREMENTS_DIR, "prefect-reference.py");
+let reference: PrefectReference | undefined;
+
+/**
+ * The pinned packages' upstream data, dumped by Python once per virtual environment and script
+ * version (about 7 s) and cached beside the environment, so later calls and runs read a file.
+ * Synchronous, so that test files can use it while they declare their tests.
+ */
+export function prefectReference(): PrefectReference {
+  if (reference) return reference;
+  const script = readFileSync(REFERENCE_SCRIPT);
+  const cache = join(venvDir("prefect"), `prefect-reference-${createHash("sha256").update(script).digest("hex").slice(0, 12)}.json`);
+  if (!existsSync(cache)) {
+    const home = mkdtempSync(join(tmpdir(), "prefect-reference-"));
+    try {
+      const result = runPython("prefect", [REFERENCE_SCRIPT], peerEnv(home));
+      if (result.status !== 0) throw new Error(`${REFERENCE_SCRIPT} failed (${result.status}):\n${result.stderr.slice(-2000)}`);
+      JSON.parse(result.stdout); // only a whole document is cached
+      // Written aside and renamed: parallel test workers never read half a file.
+      const partial = `${cache}.${process.pid}.tmp`;
+      writeFileSync(partial, result.stdout);
+      renameSync(partial, cache);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  }
+  reference = JSON.parse(readFileSync(cache, "utf8")) as PrefectReference;
+  return reference;
 }

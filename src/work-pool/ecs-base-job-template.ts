@@ -2,14 +2,15 @@
  * The base job template of an ECS work pool (`type: ecs`), as the project
  * sends it to Prefect.
  *
- * It mirrors prefect-aws 0.7.11 `ECSWorker.get_default_base_job_template()`
- * (PrefectHQ/prefect `ce79dd3d`): the same variable names and order, JSON
+ * It mirrors prefect-aws's `ECSWorker.get_default_base_job_template()` (0.7.11,
+ * unchanged in 0.7.12, the version the tests pin): the same variable names and order, JSON
  * Schema types (anyOf/null forms, enums, `$ref`s into `definitions`),
  * defaults, titles and required lists, and exactly the same
  * `job_configuration`. Only the description texts are the project's own
  * (short, written for this project). A test
  * (`__tests__/ecs-base-job-template.test.ts`) compares it, descriptions
- * aside, with the reference copy in `../shared/reference/`.
+ * aside, with what the pinned prefect-aws test peer returns, so an upgrade
+ * shows its changes as failing tests.
  *
  * No string in it contains a Terraform template sequence (dollar or percent
  * sign followed by an opening brace): the template ends up in Terraform
@@ -17,7 +18,7 @@
  */
 import { BaseJobTemplate, cloneJson, DeepReadonly } from "./base-job-template";
 
-/** The ECS base job template of prefect-aws 0.7.11 (read-only; use `ecsBaseJobTemplate()` for a copy to change). */
+/** The ECS base job template of prefect-aws 0.7.11/0.7.12 (read-only; use `ecsBaseJobTemplate()` for a copy to change). */
 export const ECS_BASE_JOB_TEMPLATE = {
   job_configuration: {
     command: "{{ command }}",
