@@ -6,7 +6,7 @@
  * relative to the configuration file.
  */
 import { configErrorFrom, fieldsOf } from "./support/config-errors";
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigProblem } from "../src/config/errors";
@@ -15,6 +15,7 @@ import { resolveConfig } from "../src/config/resolve";
 import { PrefectEcsWorkerConfigInput } from "../src/config/schema";
 import { BaseJobTemplate } from "../src/work-pool/base-job-template";
 import { ecsBaseJobTemplate } from "../src/work-pool/ecs-base-job-template";
+import { describeWithPeers, prefectReference } from "./support/peers";
 
 // ---------------------------------------------------------------- helpers
 
@@ -211,13 +212,6 @@ describe("workPool.baseJobTemplate and baseJobTemplateFile", () => {
     expect(templateOf({ workPool: { baseJobTemplate: ecsBaseJobTemplate() } })).toEqual(ecsBaseJobTemplate());
   });
 
-  test("GIVEN the Prefect server's fallback ECS template WHEN resolved THEN it is accepted as given", () => {
-    const fallback = JSON.parse(
-      readFileSync(join(__dirname, "..", "..", "shared", "reference", "prefect-server-fallback-ecs-base-job-template.json"), "utf8"),
-    );
-    expect(templateOf({ workPool: { baseJobTemplate: fallback } })).toEqual(fallback);
-  });
-
   test("GIVEN a user template with an undeclared placeholder WHEN resolved THEN the problem names it", () => {
     const template = ecsBaseJobTemplate();
     template.job_configuration.team = "{{ team_name }}";
@@ -284,15 +278,6 @@ describe("workPool.extraVariables and jobConfiguration (the guide's \"Customize 
     const { task_definition: _builtInKey, ...builtInJobConfiguration } = builtIn.job_configuration;
     expect(otherJobConfiguration).toEqual(builtInJobConfiguration);
     expect(Object.keys(template).sort()).toEqual(Object.keys(builtIn).sort());
-  });
-
-  test("GIVEN the customization on a user template WHEN resolved THEN it applies to that template", () => {
-    const fallback = JSON.parse(
-      readFileSync(join(__dirname, "..", "..", "shared", "reference", "prefect-server-fallback-ecs-base-job-template.json"), "utf8"),
-    ) as BaseJobTemplate;
-    const template = templateOf({ workPool: { baseJobTemplate: fallback, ...CUSTOMIZATION } });
-    expect(template.variables.properties).toEqual({ ...fallback.variables.properties, task_definition: TASK_DEFINITION_VARIABLE });
-    expect(template.job_configuration).toEqual({ ...fallback.job_configuration, task_definition: "{{ task_definition }}" });
   });
 
   test("GIVEN the customization WHEN resolved THEN the built-in template itself is left unchanged", () => {
@@ -433,5 +418,21 @@ describe("loadConfig and workPool.baseJobTemplateFile", () => {
     const error = configErrorFrom(() => loadConfig(join(dir, "worker.json")));
     const problem = problemAt(error.problems, `workPool.baseJobTemplate.job_configuration.${key}`);
     expect(problem.message).toContain("${");
+  });
+});
+
+// ---------------------------------------------------------------- the pinned server's own template
+
+describeWithPeers("Peer gate: the pinned Prefect server's fallback ECS template as a user template", ["prefect"], () => {
+  const fallback = () => JSON.parse(JSON.stringify(prefectReference().serverFallbackTemplate)) as BaseJobTemplate;
+
+  test("GIVEN the Prefect server's fallback ECS template WHEN resolved THEN it is accepted as given", () => {
+    expect(templateOf({ workPool: { baseJobTemplate: fallback() } })).toEqual(fallback());
+  });
+
+  test("GIVEN the customization on a user template WHEN resolved THEN it applies to that template", () => {
+    const template = templateOf({ workPool: { baseJobTemplate: fallback(), ...CUSTOMIZATION } });
+    expect(template.variables.properties).toEqual({ ...fallback().variables.properties, task_definition: TASK_DEFINITION_VARIABLE });
+    expect(template.job_configuration).toEqual({ ...fallback().job_configuration, task_definition: "{{ task_definition }}" });
   });
 });

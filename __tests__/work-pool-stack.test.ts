@@ -14,6 +14,7 @@ import { BaseJobTemplate, undeclaredPlaceholders } from "../src/work-pool/base-j
 import { ecsBaseJobTemplate } from "../src/work-pool/ecs-base-job-template";
 import { parseJsonencode } from "./support/hcl-expression";
 import { Synthesized, synthesize } from "./support/synth";
+import { describeWithPeers, prefectReference } from "./support/peers";
 import { describeWithTerraform, init, terraformOk } from "./support/terraform";
 
 // ---------------------------------------------------------------- helpers
@@ -144,10 +145,9 @@ function withoutDefault(schema: Json | undefined): Json {
   return rest;
 }
 
-const FALLBACK_TEMPLATE_PATH = join(__dirname, "..", "..", "shared", "reference", "prefect-server-fallback-ecs-base-job-template.json");
-/** The Prefect server's own (older) ECS template: it declares neither secret-ARN variable. */
+/** The pinned Prefect server's own (older) ECS template: it declares neither secret-ARN variable. */
 function fallbackTemplate(): BaseJobTemplate {
-  return JSON.parse(readFileSync(FALLBACK_TEMPLATE_PATH, "utf8")) as BaseJobTemplate;
+  return JSON.parse(JSON.stringify(prefectReference().serverFallbackTemplate)) as BaseJobTemplate;
 }
 
 const SELF_HOSTED_URL = "http://prefect.internal:4200/api";
@@ -493,7 +493,7 @@ describe("GIVEN workPool.deleteOnDestroy", () => {
   });
 });
 
-describe("GIVEN a user template that lacks the secret-ARN variables (the Prefect server's fallback ECS template)", () => {
+describeWithPeers("Peer gate: GIVEN a user template that lacks the secret-ARN variables (the pinned Prefect server's fallback ECS template)", ["prefect"], () => {
   let template: BaseJobTemplate;
   let fallback: BaseJobTemplate;
   beforeAll(() => {
@@ -591,11 +591,18 @@ describe("GIVEN Prefect credentials in the environment of the synth", () => {
 // ---------------------------------------------------------------- Terraform
 
 describeWithTerraform("Terraform gate: terraform validate on the work-pool stack", () => {
-  it.each([
-    ["the defaults", {}],
-    [
-      "self-hosted without auth, CSRF, deleteOnDestroy, the fallback template and the customization",
-      {
+  const validates = (config: PrefectEcsWorkerConfigInput) => {
+    const synth = synthWorkPool(config);
+    init(synth.dir);
+    const result = terraformOk(synth.dir, ["validate", "-no-color"]);
+    expect(result.stdout).toContain("The configuration is valid");
+  };
+
+  it("GIVEN the defaults WHEN validated THEN Terraform accepts the work-pool stack", () => validates({}));
+
+  describeWithPeers("Peer gate: the pinned server's fallback template", ["prefect"], () => {
+    it("GIVEN self-hosted without auth, CSRF, deleteOnDestroy, the fallback template and the customization WHEN validated THEN Terraform accepts the work-pool stack", () =>
+      validates({
         ...SELF_HOSTED_NONE,
         workPool: {
           csrf: true,
@@ -605,12 +612,6 @@ describeWithTerraform("Terraform gate: terraform validate on the work-pool stack
           baseJobTemplate: fallbackTemplate(),
           ...CUSTOMIZATION,
         },
-      },
-    ],
-  ] as const)("GIVEN %s WHEN validated THEN Terraform accepts the work-pool stack", (_label, config) => {
-    const synth = synthWorkPool(config as PrefectEcsWorkerConfigInput);
-    init(synth.dir);
-    const result = terraformOk(synth.dir, ["validate", "-no-color"]);
-    expect(result.stdout).toContain("The configuration is valid");
+      }));
   });
 });
