@@ -1,9 +1,13 @@
 /**
  * A loopback HTTP test double of the Prefect REST API's work-pool routes, for
- * tests of clients such as the curl-based work-pool provisioning script.
+ * what a real Prefect server cannot be made to do on demand: 5xx, 429 with
+ * Retry-After, dropped connections, slow answers (see `injectFaults`). Everything
+ * else is tested against the real server (support/peers.ts); the contract tests
+ * (prefect-api-contract.test.ts) run the same requests against both, so the
+ * double cannot drift from the pinned server.
  *
- * What it mirrors (see ../shared/spec/prefect-api.md and the OpenAPI schema in
- * ../shared/reference/prefect-openapi-work-pools.json, read at run time):
+ * What it mirrors (bodies are validated against the OpenAPI schema of the pinned
+ * prefect package, dumped by support/peers.ts `prefectReference()`):
  * - API base: self-hosted `http://127.0.0.1:PORT/api`; Cloud
  *   `http://127.0.0.1:PORT/api/accounts/<uuid>/workspaces/<uuid>`.
  * - Auth: Cloud `Authorization: Bearer <apiKey>`; self-hosted with an auth
@@ -29,17 +33,12 @@
  * (404/405/307), body validation (422), route logic.
  */
 import { randomBytes, randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import { join } from "node:path";
 import { MessageChannel, type MessagePort, parentPort, receiveMessageOnPort, Worker } from "node:worker_threads";
 import Ajv2020 from "ajv/dist/2020";
 import type { ErrorObject, ValidateFunction } from "ajv";
-
-/** `../shared/reference` relative to the project root. */
-export const REFERENCE_DIR = join(__dirname, "..", "..", "..", "shared", "reference");
-export const OPENAPI_SCHEMA_PATH = join(REFERENCE_DIR, "prefect-openapi-work-pools.json");
+import { prefectReference } from "./peers";
 
 export type WorkPoolStatus = "READY" | "NOT_READY" | "PAUSED";
 
@@ -197,7 +196,7 @@ const PLACEHOLDER_RE = /\{\{\s*([\w.\-[\]$]+)\s*\}\}/g;
 const CSRF_METHODS = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
 // ---------------------------------------------------------------------------
-// Schemas (loaded once per process from the shared reference file)
+// Schemas (loaded once per thread from the pinned prefect package's OpenAPI document)
 // ---------------------------------------------------------------------------
 
 interface SchemaSet {
@@ -227,9 +226,7 @@ function rewriteRefs(value: unknown): unknown {
 
 function loadSchemas(): SchemaSet {
   if (schemaSet) return schemaSet;
-  const document = JSON.parse(readFileSync(OPENAPI_SCHEMA_PATH, "utf8")) as {
-    components: { schemas: Record<string, Record<string, unknown>> };
-  };
+  const document = prefectReference().openapi;
   const ajv = new Ajv2020({ allErrors: true, verbose: true, strict: true });
   ajv.addFormat("uuid", UUID_RE);
   ajv.addFormat("date-time", DATE_TIME_RE);
@@ -238,7 +235,7 @@ function loadSchemas(): SchemaSet {
   }
   const get = (name: string): ValidateFunction => {
     const validate = ajv.getSchema(SCHEMA_BASE + name);
-    if (!validate) throw new Error(`${OPENAPI_SCHEMA_PATH} has no components.schemas.${name}`);
+    if (!validate) throw new Error(`the pinned prefect's OpenAPI document has no components.schemas.${name}`);
     return validate;
   };
   const fieldOrder = (name: string) => Object.keys((document.components.schemas[name]?.properties as object) ?? {});
@@ -306,6 +303,20 @@ function toFastApiErrors(errors: ErrorObject[], body: unknown): FastApiError[] {
     result.push(mapped);
   }
   return result;
+}
+
+/** What pydantic's lax mode reads as a boolean (str, case-insensitive, and the numbers 0 and 1). */
+const PYDANTIC_BOOLEANS: Record<string, boolean> = {
+  "0": false, off: false, f: false, false: false, n: false, no: false,
+  "1": true, on: true, t: true, true: true, y: true, yes: true,
+};
+
+/** is_paused, the one boolean field of WorkPoolCreate / WorkPoolUpdate, coerced in place as pydantic does. */
+function coerceBooleans(body: unknown): void {
+  if (!isPlainObject(body) || !("is_paused" in body)) return;
+  const value = body.is_paused;
+  const key = typeof value === "string" ? value.toLowerCase() : value === 0 || value === 1 ? String(value) : undefined;
+  if (key !== undefined && key in PYDANTIC_BOOLEANS) body.is_paused = PYDANTIC_BOOLEANS[key];
 }
 
 function isNullBranch(error: ErrorObject): boolean {
@@ -1039,6 +1050,7 @@ class DoubleServer {
     }
     const schemas = loadSchemas();
     const validate = which === "create" ? schemas.create : schemas.update;
+    coerceBooleans(body);
     const errors: FastApiError[] = validate(body) ? [] : toFastApiErrors(validate.errors ?? [], body);
     if (isPlainObject(body)) {
       const failed = (field: string) => errors.some((e) => e.loc[1] === field);
@@ -1073,7 +1085,7 @@ class DoubleServer {
       throw new HttpError(403, { detail: "Work pools starting with 'Prefect' are reserved for internal use." });
     }
     this.validateJobVariableDefaults((body.base_job_template as Record<string, unknown> | undefined) ?? {});
-    if (this.pools.has(name)) throw new HttpError(409, { detail: `Work pool "${name}" already exists.` });
+    if (this.pools.has(name)) throw new HttpError(409, { detail: "A work pool with this name already exists." });
     const pool = this.buildPool(body);
     this.pools.set(name, pool);
     return { status: 201, body: this.present(pool) };
@@ -1222,34 +1234,31 @@ interface WorkerData {
 
 const RPC_TIMEOUT_MS = 15_000;
 
-/** Loads this very file in the worker: TypeScript is compiled with @swc/core (the project's Jest transform). */
+/**
+ * Loads this very file in the worker: TypeScript (this file and the support files it imports)
+ * is compiled with @swc/core, the project's Jest transform.
+ */
 const WORKER_BOOTSTRAP = `
 const { workerData } = require("node:worker_threads");
 const Module = require("node:module");
 const { readFileSync } = require("node:fs");
-const { dirname } = require("node:path");
 const filename = workerData.filename;
 const localRequire = Module.createRequire(filename);
-let exported;
 if (/\.[cm]?tsx?$/.test(filename)) {
   const { transformSync } = localRequire("@swc/core");
-  const { code } = transformSync(readFileSync(filename, "utf8"), {
-    filename,
-    swcrc: false,
-    configFile: false,
-    sourceMaps: "inline",
-    jsc: { parser: { syntax: "typescript" }, target: "es2022" },
-    module: { type: "commonjs" },
-  });
-  const compiled = new Module(filename);
-  compiled.filename = filename;
-  compiled.paths = Module._nodeModulePaths(dirname(filename));
-  compiled._compile(code, filename);
-  exported = compiled.exports;
-} else {
-  exported = localRequire(filename);
+  Module._extensions[".ts"] = (module, file) => {
+    const { code } = transformSync(readFileSync(file, "utf8"), {
+      filename: file,
+      swcrc: false,
+      configFile: false,
+      sourceMaps: "inline",
+      jsc: { parser: { syntax: "typescript" }, target: "es2022" },
+      module: { type: "commonjs" },
+    });
+    module._compile(code, file);
+  };
 }
-exported.runPrefectApiDoubleWorker(workerData);
+localRequire(filename).runPrefectApiDoubleWorker(workerData);
 `;
 
 /** Entry point inside the worker thread. */
