@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
-import { describeWithPeers, MotoServer, peerCommand, peerEnv, PrefectServer, runPython, startMotoServer, startPrefectServer } from "./support/peers";
+import { describeWithPeers, MotoServer, peerCommand, peerEnv, prefectReference, PrefectServer, runPython, startMotoServer, startPrefectServer } from "./support/peers";
 
 function pinned(file: string, name: string): string {
   const line = readFileSync(join(__dirname, "peers", file), "utf8")
@@ -29,6 +29,19 @@ describeWithPeers("Peer gate: the pinned Python peers", ["prefect", "checkov"], 
       "prefect-aws": pinned("prefect.requirements.txt", "prefect-aws"),
       moto: pinned("prefect.requirements.txt", "moto"),
     });
+  });
+
+  it("GIVEN the cached upstream data WHEN read THEN it comes from the pinned prefect and prefect-aws and holds the work-pool schemas", () => {
+    const reference = prefectReference();
+    expect(reference.versions).toEqual({
+      prefect: pinned("prefect.requirements.txt", "prefect"),
+      "prefect-aws": pinned("prefect.requirements.txt", "prefect-aws"),
+    });
+    expect(Object.keys(reference.openapi.components.schemas)).toEqual(
+      expect.arrayContaining(["WorkPoolCreate", "WorkPoolUpdate", "WorkPoolResponse"]),
+    );
+    expect(Object.keys(reference.ecsDefaultTemplate).sort()).toEqual(["job_configuration", "variables"]);
+    expect(Object.keys(reference.serverFallbackTemplate).sort()).toEqual(["job_configuration", "variables"]);
   });
 
   it("GIVEN the checkov environment WHEN asked for its version THEN it is the pinned one", () => {
