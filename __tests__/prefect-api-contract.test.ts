@@ -6,11 +6,10 @@
  * dropped connections, slow answers); this file is what stops it from drifting from the real one.
  * Every expectation is on the server's answers over HTTP, never on the double's helpers.
  */
-import { PrefectApiDouble } from "./support/prefect-api-double";
+import { PrefectApiDouble, validateAgainstPrefectSchema } from "./support/prefect-api-double";
+import { callApi, Json } from "./support/prefect-http";
 import { describeWithPeers, prefectReference, PrefectServer, startPrefectServer } from "./support/peers";
 import { ecsBaseJobTemplate } from "../src/work-pool/ecs-base-job-template";
-
-type Json = Record<string, any>;
 
 interface Variant {
   readonly authString?: string;
@@ -31,37 +30,15 @@ const KINDS: Record<string, (variant: Variant) => Promise<Target>> = {
   "the real Prefect server": (variant): Promise<PrefectServer> => startPrefectServer(variant),
 };
 
-const JSON_HEADERS = { "content-type": "application/json" };
-
-interface Answer {
-  readonly status: number;
-  readonly text: string;
-  readonly json: Json | undefined;
-  readonly headers: Headers;
-}
-
-async function call(target: Target, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Answer> {
-  const response = await fetch(target.url + path, {
-    method,
-    headers: body === undefined ? headers : { ...JSON_HEADERS, ...headers },
-    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
-    redirect: "manual",
-  });
-  const text = await response.text();
-  let json: Json | undefined;
-  try {
-    json = text ? (JSON.parse(text) as Json) : undefined;
-  } catch {
-    json = undefined;
-  }
-  return { status: response.status, text, json, headers: response.headers };
-}
+const call = (api: Target, method: string, path: string, body?: unknown, headers?: Record<string, string>) =>
+  callApi(api.url, method, path, body, headers);
 
 /** The fields of WorkPoolResponse in the pinned server's OpenAPI document. */
 const responseFields = () => Object.keys(prefectReference().openapi.components.schemas.WorkPoolResponse!.properties as object).sort();
 
 /** A work-pool answer's shape: every field the schema names, each of the right kind. */
 function expectWorkPoolShape(body: Json | undefined): void {
+  expect(validateAgainstPrefectSchema("WorkPoolResponse", body)).toBeNull();
   expect(Object.keys(body ?? {}).sort()).toEqual(responseFields());
   const uuid = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
   const timestamp = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$/;

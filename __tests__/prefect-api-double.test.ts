@@ -9,9 +9,8 @@
  */
 import { spawnSync } from "node:child_process";
 import { PrefectApiDouble, validateAgainstPrefectSchema } from "./support/prefect-api-double";
+import { callApi } from "./support/prefect-http";
 import { describeWithPeers, prefectReference } from "./support/peers";
-
-type Json = Record<string, any>;
 
 function expectValidWorkPoolResponse(body: unknown): void {
   expect(validateAgainstPrefectSchema("WorkPoolResponse", body)).toBeNull();
@@ -20,31 +19,10 @@ function expectValidWorkPoolResponse(body: unknown): void {
   expect(Object.keys(body as object).sort()).toEqual([...properties].sort());
 }
 
-const JSON_HEADERS = { "content-type": "application/json" };
 const enc = encodeURIComponent;
 
-async function call(
-  api: PrefectApiDouble,
-  method: string,
-  path: string,
-  body?: unknown,
-  headers: Record<string, string> = {},
-): Promise<{ status: number; headers: Headers; text: string; json: Json | undefined }> {
-  const response = await fetch(api.url + path, {
-    method,
-    headers: body === undefined ? headers : { ...JSON_HEADERS, ...headers },
-    body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
-    redirect: "manual",
-  });
-  const text = await response.text();
-  let json: Json | undefined;
-  try {
-    json = text ? (JSON.parse(text) as Json) : undefined;
-  } catch {
-    json = undefined;
-  }
-  return { status: response.status, headers: response.headers, text, json };
-}
+const call = (api: PrefectApiDouble, method: string, path: string, body?: unknown, headers?: Record<string, string>) =>
+  callApi(api.url, method, path, body, headers);
 
 describeWithPeers("Peer gate: what only the PrefectApiDouble does", ["prefect"], () => {
   describe("GIVEN a self-hosted server without auth", () => {
@@ -249,7 +227,7 @@ describeWithPeers("Peer gate: what only the PrefectApiDouble does", ["prefect"],
       api.injectFaults([{ delayMs: 1000 }]);
       const aborted = fetch(`${api.url}/work_pools/`, {
         method: "POST",
-        headers: JSON_HEADERS,
+        headers: { "content-type": "application/json" },
         body: JSON.stringify({ name: "committed-then-timed-out" }),
         signal: AbortSignal.timeout(200),
       });
@@ -268,7 +246,7 @@ describeWithPeers("Peer gate: what only the PrefectApiDouble does", ["prefect"],
 
     it("WHEN a drop is queued THEN fetch rejects, nothing changes and the next request works", async () => {
       api.injectFaults([{ drop: true }]);
-      await expect(fetch(`${api.url}/work_pools/`, { method: "POST", headers: JSON_HEADERS, body: JSON.stringify({ name: "dropped" }) })).rejects.toThrow();
+      await expect(fetch(`${api.url}/work_pools/`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ name: "dropped" }) })).rejects.toThrow();
       expect(api.pool("dropped")).toBeUndefined();
       expect(api.requests.map((r) => [r.method, r.status, r.fault])).toEqual([["POST", null, { drop: true }]]);
       expect((await call(api, "POST", "/work_pools/", { name: "dropped" })).status).toBe(201);
