@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { PrefectEcsWorkerConfigInput } from "../src/config/schema";
 import { ecsBaseJobTemplate } from "../src/work-pool/ecs-base-job-template";
 import { awsOutputsState, exampleAwsOutputs as awsOutputs } from "./support/aws-state";
-import { describeWithPeers, peerCommand, PrefectServer, startPrefectServer } from "./support/peers";
+import { describeWithPeers, peerCommand, prefectReference, PrefectServer, startPrefectServer } from "./support/peers";
 import { PrefectApiDouble } from "./support/prefect-api-double";
 import { RecordingProxy } from "./support/recording-proxy";
 import { synthesize } from "./support/synth";
@@ -217,6 +217,27 @@ describeWithTerraform("Terraform gate: the work-pool stack", () => {
         expect(props.cluster!.description).toBe(ours.variables.properties.cluster!.description);
         expect(props.cluster!.default).toBe("arn:aws:ecs:us-east-1:123456789012:cluster/my-ecs-cluster");
         expect((after!.base_job_template as Template).job_configuration).toEqual(ours.job_configuration);
+      });
+    });
+
+    describe("GIVEN a pool made with the server's own fallback ECS template (as a worker that cannot reach the registry makes it)", () => {
+      it("WHEN applied THEN the old template's variables are gone and ours are set", async () => {
+        const name = "fallback-made";
+        const made = await fetch(`${plain.server.url}/work_pools/`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ name, type: "ecs", base_job_template: prefectReference().serverFallbackTemplate }),
+        });
+        expect(made.status).toBe(201);
+        expect(propertiesOf(await poolOn(plain, name)).stream_output).toBeDefined();
+
+        plain.proxy.reset();
+        const deployment = deploy({ workPool: { name } }, awsOutputs(plain.apiUrl));
+        expectOk(deployment.apply({ PREFECT_API_KEY: API_KEY }));
+        expect(plain.proxy.summary).toEqual(["PATCH 204"]);
+        const props = propertiesOf(await poolOn(plain, name));
+        expect(props.stream_output).toBeUndefined();
+        expect(props.prefect_api_key_secret_arn!.default).toMatch(/^arn:aws:secretsmanager:/);
       });
     });
 
