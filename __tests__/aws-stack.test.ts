@@ -1353,3 +1353,29 @@ describe("GIVEN custom names for every named resource WHEN synthesized", () => {
     );
   });
 });
+
+describe('GIVEN cluster.containerInsights "enhanced" and network.egressPorts [443, 4200] WHEN synthesized', () => {
+  const json = synthesizedOnce({
+    cluster: { containerInsights: "enhanced" },
+    network: { ...EXPLICIT_NETWORK, egressPorts: [443, 4200] },
+  });
+
+  it('THEN the cluster sets containerInsights = "enhanced" (CKV_AWS_65 passes with it too)', () => {
+    expect(bodyOf(json(), "aws_ecs_cluster", "cluster").setting).toEqual([{ name: "containerInsights", value: "enhanced" }]);
+  });
+
+  it("THEN the worker's group has one TCP egress rule per port, each with a description, and no all-protocol rule (CKV_AWS_382)", () => {
+    const rules = resourcesOfType(json(), "aws_vpc_security_group_egress_rule");
+    expect(Object.keys(rules).sort()).toEqual(["worker_egress_4200", "worker_egress_443"]);
+    for (const port of [443, 4200]) {
+      expect(bodyOf(json(), "aws_vpc_security_group_egress_rule", `worker_egress_${port}`)).toEqual({
+        security_group_id: ref("aws_security_group.worker", "id"),
+        description: expect.any(String),
+        ip_protocol: "tcp",
+        from_port: port,
+        to_port: port,
+        cidr_ipv4: "0.0.0.0/0",
+      });
+    }
+  });
+});

@@ -11,13 +11,12 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir, userInfo } from "node:os";
 import { join, relative } from "node:path";
-import { synthesizeApps } from "../src/synthesize";
 import { resolveConfig } from "../src/config/resolve";
 import { PrefectEcsWorkerConfigInput } from "../src/config/schema";
 import { awsStackName, REQUIRED_TERRAFORM_VERSION } from "../src/stacks/worker-aws-stack";
 import { workPoolStackName } from "../src/work-pool/work-pool-stack";
 import { awsOutputsState, exampleAwsOutputs } from "./support/aws-state";
-import { CLOUD_API_URL, synthesize } from "./support/synth";
+import { CLOUD_API_URL, synthesize, synthesizeHcl } from "./support/synth";
 import { describeWithTerraform, init, makeOffline, terraform, terraformOk, varArgs } from "./support/terraform";
 
 const REPO = join(__dirname, "..");
@@ -82,16 +81,7 @@ const CASES: HclCase[] = [
 
 /** In-process `cdktf synth --hcl` (what the CLI asks of main.ts), without the formatting step. */
 function synthesizeHclInProcess(config: PrefectEcsWorkerConfigInput): string {
-  const outdir = mkdtempSync(join(tmpdir(), "prefect-ecs-hcl-"));
-  const previous = process.env.SYNTH_HCL_OUTPUT;
-  process.env.SYNTH_HCL_OUTPUT = "true";
-  try {
-    synthesizeApps([resolveConfig(config)], outdir);
-  } finally {
-    if (previous === undefined) delete process.env.SYNTH_HCL_OUTPUT;
-    else process.env.SYNTH_HCL_OUTPUT = previous;
-  }
-  return outdir;
+  return synthesizeHcl(resolveConfig(config));
 }
 
 /** The documented command, as a user runs it, into a new folder or over `outdir`. */

@@ -6,19 +6,12 @@ import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { PrefectEcsWorkerConfigInput } from "../src/config/schema";
 import { CLOUD_API_URL, synthesize, Synthesized } from "./support/synth";
-import { describeWithTerraform, init, makeOffline, plan, PlanJson, terraform, terraformOk } from "./support/terraform";
+import { DEFAULT_VPC_VARS, describeWithTerraform, FAKE_PREFECT_API_KEY, init, makeOffline, plan, PlanJson, terraform, terraformOk } from "./support/terraform";
 
-const FAKE_API_KEY = "pnu_FAKEfakeFAKEfakeFAKEfakeFAKEfake1234";
 const EXPLICIT_NETWORK = {
   vpcId: "vpc-0a1b2c3d4e5f60718",
   subnetIds: ["subnet-0a1b2c3d4e5f60718", "subnet-1a1b2c3d4e5f60718"],
   securityGroupIds: ["sg-0a1b2c3d4e5f60718"],
-};
-/** Stand-ins for the default-VPC lookups, which would need AWS. */
-const DEFAULT_VPC_VARS = {
-  vpc_id: "vpc-12345678",
-  subnet_ids: ["subnet-12345678", "subnet-87654321"],
-  security_group_ids: ["sg-12345678"],
 };
 
 interface MatrixCase {
@@ -58,7 +51,7 @@ const MATRIX: MatrixCase[] = [
   {
     name: "Prefect Cloud + Secrets Manager + new cluster + default VPC",
     config: { prefect: { server: "cloud", apiUrl: CLOUD_API_URL } },
-    vars: { ...DEFAULT_VPC_VARS, prefect_api_key: FAKE_API_KEY },
+    vars: { ...DEFAULT_VPC_VARS, prefect_api_key: FAKE_PREFECT_API_KEY },
     expectedCreates: [
       ...ALWAYS_CREATED,
       "aws_ecs_cluster.cluster",
@@ -205,7 +198,7 @@ describeWithTerraform("Terraform gate: variable validation", () => {
     makeOffline(synthesized.stackDir);
   });
 
-  const validVars = { ...DEFAULT_VPC_VARS, prefect_api_key: FAKE_API_KEY };
+  const validVars = { ...DEFAULT_VPC_VARS, prefect_api_key: FAKE_PREFECT_API_KEY };
   it.each([
     ["worker_memory", 512, "worker_memory is not a valid Fargate memory size"],
     ["worker_cpu", 300, "worker_cpu must be one of"],

@@ -36,6 +36,23 @@ export function synthesize(input: PrefectEcsWorkerConfigInput = {}): Synthesized
   return { config, outdir, stackDir, json };
 }
 
+/**
+ * In-process `cdktf synth --hcl` (what the CLI asks of main.ts) of one configuration or several
+ * pools into a fresh temporary folder (or `outdir`), without `terraform fmt`: cdk.tf per stack.
+ */
+export function synthesizeHcl(configs: ResolvedConfig | readonly ResolvedConfig[], outdir = mkdtempSync(join(tmpdir(), "prefect-ecs-hcl-"))): string {
+  // cdktf reads this variable itself when it writes the stacks.
+  const previous = process.env.SYNTH_HCL_OUTPUT;
+  process.env.SYNTH_HCL_OUTPUT = "true";
+  try {
+    synthesizeApps(Array.isArray(configs) ? configs : [configs as ResolvedConfig], outdir);
+  } finally {
+    if (previous === undefined) delete process.env.SYNTH_HCL_OUTPUT;
+    else process.env.SYNTH_HCL_OUTPUT = previous;
+  }
+  return outdir;
+}
+
 /** The body of resource `type.name`; fails loudly when absent. */
 export function resourceOf(json: TerraformJson, type: string, name: string): Record<string, unknown> {
   const body = json.resource[type]?.[name];

@@ -7,7 +7,7 @@
  * Without them the Terraform gates skip with a loud reason, except under
  * CI=true, where they fail.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -144,17 +144,43 @@ export function terraform(dir: string, args: string[], extraEnv: NodeJS.ProcessE
   return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
 }
 
-/** Runs Terraform and fails with its output when it exits non-zero. */
-export function terraformOk(dir: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}): TerraformResult {
-  const result = terraform(dir, args, extraEnv);
+/** terraform() without blocking the test worker, so that independent runs (plans of several stacks) overlap. */
+export function terraformAsync(dir: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<TerraformResult> {
+  const found = findToolchain();
+  if (typeof found === "string") return Promise.reject(new Error(found));
+  return new Promise((resolve, reject) => {
+    const child = spawn(found.bin, [`-chdir=${dir}`, ...args], { env: { ...found.env, ...extraEnv }, stdio: ["ignore", "pipe", "pipe"] });
+    const stdout: Buffer[] = [];
+    const stderr: Buffer[] = [];
+    child.stdout.on("data", (chunk: Buffer) => stdout.push(chunk));
+    child.stderr.on("data", (chunk: Buffer) => stderr.push(chunk));
+    child.on("error", reject);
+    child.on("close", (status) => resolve({ status: status ?? -1, stdout: Buffer.concat(stdout).toString("utf8"), stderr: Buffer.concat(stderr).toString("utf8") }));
+  });
+}
+
+function succeeded(args: string[], result: TerraformResult): TerraformResult {
   if (result.status !== 0) {
     throw new Error(`terraform ${args.join(" ")} failed (${result.status}):\n${result.stdout}\n${result.stderr}`);
   }
   return result;
 }
 
+/** Runs Terraform and fails with its output when it exits non-zero. */
+export function terraformOk(dir: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}): TerraformResult {
+  return succeeded(args, terraform(dir, args, extraEnv));
+}
+
+export async function terraformOkAsync(dir: string, args: string[], extraEnv: NodeJS.ProcessEnv = {}): Promise<TerraformResult> {
+  return succeeded(args, await terraformAsync(dir, args, extraEnv));
+}
+
+const INIT_ARGS = ["init", "-input=false", "-no-color"];
+const SHOW_PLAN_ARGS = ["show", "-json", "-no-color", "plan.bin"];
+const planArgs = (vars: Record<string, unknown>) => ["plan", "-input=false", "-no-color", "-out=plan.bin", ...varArgs(vars)];
+
 export function init(dir: string): void {
-  terraformOk(dir, ["init", "-input=false", "-no-color"]);
+  terraformOk(dir, INIT_ARGS);
 }
 
 /**
@@ -184,11 +210,30 @@ export interface PlanJson {
 
 /** `terraform plan` with variables, saved and read back as JSON. */
 export function plan(dir: string, vars: Record<string, unknown>): { json: PlanJson; output: string; planFile: string } {
-  const args = ["plan", "-input=false", "-no-color", "-out=plan.bin", ...varArgs(vars)];
-  const result = terraformOk(dir, args);
-  const show = terraformOk(dir, ["show", "-json", "-no-color", "plan.bin"]);
+  const result = terraformOk(dir, planArgs(vars));
+  const show = terraformOk(dir, SHOW_PLAN_ARGS);
   return { json: JSON.parse(show.stdout) as PlanJson, output: result.stdout + result.stderr, planFile: join(dir, "plan.bin") };
 }
+
+/**
+ * makeOffline and plan of an initialized stack folder, without blocking: the plan as `terraform show
+ * -json` prints it. (Run `init` one folder at a time: concurrent inits race on the plugin cache.)
+ */
+export async function offlinePlanJson(dir: string, vars: Record<string, unknown>): Promise<string> {
+  makeOffline(dir);
+  await terraformOkAsync(dir, planArgs(vars));
+  return (await terraformOkAsync(dir, SHOW_PLAN_ARGS)).stdout;
+}
+
+/** A well-formed API key that is no one's, for plans that need the ephemeral variable. */
+export const FAKE_PREFECT_API_KEY = "pnu_FAKEfakeFAKEfakeFAKEfakeFAKEfake1234";
+
+/** Stand-ins for the default-VPC lookups, which would need AWS. */
+export const DEFAULT_VPC_VARS = {
+  vpc_id: "vpc-12345678",
+  subnet_ids: ["subnet-12345678", "subnet-87654321"],
+  security_group_ids: ["sg-12345678"],
+};
 
 export function varArgs(vars: Record<string, unknown>): string[] {
   return Object.entries(vars).map(([name, value]) => `-var=${name}=${typeof value === "string" ? value : JSON.stringify(value)}`);
