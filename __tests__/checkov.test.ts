@@ -30,7 +30,7 @@ import { synthesizeApps } from "../src/synthesize";
 import { CheckovRun, CheckovResult, reportOf, runCheckov } from "./support/checkov";
 import { expectCommittedFile } from "./support/files";
 import { describeWithPeers } from "./support/peers";
-import { CLOUD_API_URL, synthesizeHcl } from "./support/synth";
+import { CLOUD_API_URL, resourceOf, synthesizeHcl, TerraformJson } from "./support/synth";
 import { DEFAULT_VPC_VARS, describeWithTerraform, FAKE_PREFECT_API_KEY, init, offlinePlanJson } from "./support/terraform";
 
 const KMS_KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
@@ -253,7 +253,7 @@ describeWithPeers("Checkov on the synthesized output", ["checkov"], () => {
       },
     );
 
-    it("GIVEN container definitions known at plan time THEN Checkov evaluates the worker container: not privileged, no host PID namespace, root filesystem writable (a skip)", () => {
+    it("GIVEN container definitions known at plan time THEN Checkov evaluates the worker container: CKV_AWS_334/335 pass, CKV_AWS_336 (read-only root) fails, a skip", () => {
       const container = (list: Finding[]) =>
         list
           .filter((f) => f.form === "plan" && f.caseName === "existing-cluster" && f.resource === "aws_ecs_task_definition.worker")
@@ -283,6 +283,34 @@ describeWithPeers("Checkov on the synthesized output", ["checkov"], () => {
         "json/defaults/stacks/my-ecs-pool-work-pool/cdk.tf.json",
       ]);
     });
+  });
+});
+
+// ================================================================= what Checkov 3.3.30 cannot check
+
+describe("GIVEN the worker's task definition in every scanned configuration", () => {
+  const tasks = () =>
+    CASES.flatMap(({ name, config }) => {
+      const outdir = mkdtempSync(join(tmpdir(), "prefect-ecs-checkov-json-"));
+      const configs = resolveConfigs(config);
+      synthesizeApps(configs, outdir);
+      return awsStacks(configs).map((stack) => {
+        const json = JSON.parse(readFileSync(join(outdir, "stacks", stack, "cdk.tf.json"), "utf8")) as TerraformJson;
+        return { where: `${name} ${stack}`, task: resourceOf(json, "aws_ecs_task_definition", "worker"), container: json.locals?.worker_container as Record<string, unknown> };
+      });
+    });
+
+  // CKV_AWS_334 reads a container key `privilege` and CKV_AWS_335 a container key `pidMode`: ECS has
+  // `privileged`, and `pid_mode` on the task. Checkov passes them whatever we write, so we check.
+  it("THEN the worker container is not privileged and the task does not share the host's process namespace", () => {
+    for (const { where, task, container } of tasks()) {
+      expect({ where, container: container.name, privileged: container.privileged ?? false, pidMode: task.pid_mode ?? "task" }).toEqual({
+        where,
+        container: "prefect-worker",
+        privileged: false,
+        pidMode: "task",
+      });
+    }
   });
 });
 
