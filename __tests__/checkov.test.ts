@@ -9,10 +9,10 @@
  * Why both forms: on HCL Checkov evaluates variables' defaults and policy documents but sees the
  * worker container only as `jsonencode(...)`; the plan has the values Terraform computes,
  * including the container definitions once they are known at plan time (an existing secret).
- * Checkov 3.3.30 cannot read cdk.tf.json at all (last test), which is why the JSON form is not
- * scanned.
+ * Checkov 3.3.30 cannot read cdk.tf.json at all (the terraform_json test below), which is why the
+ * JSON form is not scanned.
  */
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { resolveConfigs } from "../src/config/pools";
@@ -125,14 +125,16 @@ const ALL_CASES = [...CASES, GUIDE_CASE];
 /** Plans running side by side: Terraform and the AWS provider spend much of a plan starting up. */
 const PARALLEL_PLANS = 2;
 
-/** hcl/<case>/stacks/<stack>/cdk.tf, plan/<case>/<stack>.json and json/<case>/stacks/<stack>/cdk.tf.json. */
-async function buildScanTree(root: string): Promise<void> {
+/**
+ * Into `root`: hcl/<case>/stacks/<stack>/cdk.tf, plan/<case>/<stack>.json and
+ * json/defaults/stacks/<stack>/cdk.tf.json. The plans run in `work`/terraform/<case>, outside the scan.
+ */
+async function buildScanTree(root: string, work: string): Promise<void> {
   const plans: (() => Promise<void>)[] = [];
   for (const scanCase of ALL_CASES) {
     const configs = resolveConfigs(scanCase.config);
     synthesizeHcl(configs, folder(root, "hcl", scanCase.name));
-    // The plans run in a folder of their own: .terraform and plan.bin stay out of the scan.
-    const jsonOut = mkdtempSync(join(tmpdir(), `prefect-ecs-checkov-${scanCase.name}-`));
+    const jsonOut = folder(work, "terraform", scanCase.name);
     synthesizeApps(configs, jsonOut);
     const planFolder = folder(root, "plan", scanCase.name);
     for (const stack of awsStacks(configs)) {
@@ -204,13 +206,18 @@ describeWithPeers("Checkov on the synthesized output", ["checkov"], () => {
     let failed: Finding[];
     let passed: Finding[];
 
+    let work: string;
+
     beforeAll(async () => {
-      const root = mkdtempSync(join(tmpdir(), "prefect-ecs-checkov-"));
-      await buildScanTree(root);
+      work = mkdtempSync(join(tmpdir(), "prefect-ecs-checkov-"));
+      const root = folder(work, "scanned");
+      await buildScanTree(root, work);
       run = runCheckov(root, ["terraform", "terraform_plan", "terraform_json"]);
       failed = resultsOf(run, "failed_checks");
       passed = resultsOf(run, "passed_checks");
     }, 900_000);
+
+    afterAll(() => rmSync(work, { recursive: true, force: true }));
 
     it("THEN Checkov attempted no DNS lookup and no connection, and is the pinned version", () => {
       expect(run.networkAttempts).toEqual([]);
@@ -218,7 +225,11 @@ describeWithPeers("Checkov on the synthesized output", ["checkov"], () => {
     });
 
     it("THEN it parsed every AWS stack of every configuration, as HCL and as a plan", () => {
-      for (const framework of ["terraform", "terraform_plan"]) expect(reportOf(run, framework).results.parsing_errors).toEqual([]);
+      for (const framework of ["terraform", "terraform_plan"]) {
+        expect(reportOf(run, framework).results.parsing_errors).toEqual([]);
+        // Nothing is skipped behind the list's back (an inline `checkov:skip` comment would be).
+        expect(reportOf(run, framework).results.skipped_checks).toEqual([]);
+      }
       const expected = ALL_CASES.flatMap(({ name, config }) =>
         awsStacks(resolveConfigs(config)).flatMap((stack) => [`hcl ${name} ${stack}`, `plan ${name} ${stack}`]),
       );
