@@ -57,13 +57,6 @@ const SG = "sg-0a1b2c3d4e5f60718";
 const TAG_CHARACTERS = "letters, digits, spaces and _ . : / = + - @";
 /** `count` distinct, valid tags. */
 const manyTags = (count: number) => Object.fromEntries(Array.from({ length: count }, (_, i) => [`tag${i}`, `value${i}`]));
-/** Every name derived from the pool set explicitly, so only the pool name itself is checked. */
-const EXPLICIT_DERIVED_NAMES = {
-  eventsQueue: { name: "my-pool-events", deadLetterQueueName: "my-pool-events-dlq", ruleName: "my-pool-task-state-changes" },
-  ecr: { repositoryName: "my-pool-flows" },
-  logs: { groupName: "/ecs/prefect-worker/my-pool" },
-  flowRunLogs: { groupName: "/ecs/prefect-flow-runs/my-pool" },
-} as const;
 const TOP_LEVEL_KEYS = [
   "$schema",
   "workPool",
@@ -164,28 +157,6 @@ describe("names derived from the work pool name", () => {
     expect(config.secret).toMatchObject({ store: "ssm", mode: "create", name: "/prefect/team-a/api/key" });
   });
 
-  test.each([
-    ["api-key", {}, "/prefect/My Pool/api/key"],
-    ["basic-auth", { prefect: SELF_HOSTED }, "/prefect/My Pool/api/auth-string"],
-  ])(
-    'GIVEN pool "My Pool", the SSM store and %s auth WHEN resolved THEN the default parameter name is reported as derived from workPool.name, suggesting secret.name',
-    (_auth, prefect, derivedName) => {
-      const problems = problemsOf({ workPool: { name: "My Pool" }, secret: { store: "ssm" }, ...EXPLICIT_DERIVED_NAMES, ...prefect });
-
-      expect(fieldsOf(problems)).toEqual(["secret.name"]);
-      expectProblem(problems, "secret.name", {
-        value: derivedName,
-        says: ["derived from workPool.name", "an SSM parameter name made of letters, digits, _ . -", "set secret.name explicitly"],
-      });
-    },
-  );
-
-  test('GIVEN pool "My Pool", the SSM store and an explicit secret.name WHEN resolved THEN the explicit name is used', () => {
-    const config = resolveConfig({ workPool: { name: "My Pool" }, secret: { store: "ssm", name: "/prefect/my-pool/api/key" }, ...EXPLICIT_DERIVED_NAMES });
-
-    expect(config.secret).toMatchObject({ store: "ssm", mode: "create", name: "/prefect/my-pool/api/key" });
-  });
-
   test("GIVEN an explicit SSM secret.name that is not a parameter name WHEN resolved THEN secret.name is rejected without mentioning the pool", () => {
     const problems = problemsOf({ secret: { store: "ssm", name: "/prefect/my pool" } });
 
@@ -250,39 +221,21 @@ describe("work pool names", () => {
     },
   );
 
-  test('GIVEN a pool name containing ";" (allowed by Prefect) WHEN resolved THEN workPool.name is rejected because it goes into the PrefectWorkPool tag', () => {
-    const problems = problemsOf({ workPool: { name: "team;a" } });
+  test.each(["team;a", "team:a", "Data Team", "Équipe", "a.b", "a=b", "a+b", "a@b", ".", ".."])(
+    "GIVEN the pool name %j (valid for Prefect) WHEN resolved THEN workPool.name alone is rejected: prefect-aws would put it uncleaned into each task-definition family",
+    (name) => {
+      const problems = problemsOf({ workPool: { name } });
 
-    // The names derived from an invalid pool name are not checked: one problem, at its cause.
-    expect(fieldsOf(problems)).toEqual(["workPool.name"]);
-    expectProblem(problems, "workPool.name", { value: "team;a", says: ["PrefectWorkPool tag", "at most 256", TAG_CHARACTERS] });
-  });
+      // The names derived from an invalid pool name are not checked: one problem, at its cause.
+      expect(fieldsOf(problems)).toEqual(["workPool.name"]);
+      expectProblem(problems, "workPool.name", { value: name, says: ["letters A-Z a-z, digits, - and _", "prefect_<pool>_<deployment id>", "RegisterTaskDefinition"] });
+    },
+  );
 
-  test('GIVEN a pool name containing "%" WHEN resolved THEN only Prefect\'s rule is reported, not the tag rule as well', () => {
-    const problems = problemsOf({ workPool: { name: "team%a" } });
+  test("GIVEN a pool name of 211 characters WHEN resolved THEN workPool.name is rejected: the family prefect_<pool>_<deployment id> holds at most 255", () => {
+    const name = "a".repeat(211);
 
-    expect(problems).toEqual([
-      { field: "workPool.name", value: "team%a", message: expect.stringContaining("must not contain / % & > or <") },
-    ]);
-  });
-
-  test("GIVEN a pool name of 257 characters WHEN resolved THEN workPool.name is rejected: tag values hold at most 256", () => {
-    const name = "a".repeat(257);
-
-    expectProblem(problemsOf({ workPool: { name } }), "workPool.name", { value: name, says: ["PrefectWorkPool tag", "at most 256"] });
-  });
-
-  test('GIVEN pool "team:a" (valid for Prefect and for tags) WHEN resolved THEN the derived AWS names are reported, not the pool name', () => {
-    const problems = problemsOf({ workPool: { name: "team:a" } });
-
-    expect(fieldsOf(problems)).not.toContain("workPool.name");
-    expectProblem(problems, "eventsQueue.name", { value: "team:a-events", says: ["derived from workPool.name"] });
-  });
-
-  test("GIVEN a pool name with non-ASCII letters, spaces and every tag punctuation but / WHEN resolved THEN it is accepted", () => {
-    const name = "Équipe Data_1.a:b=c+d-e@f";
-
-    expect(resolveConfig({ workPool: { name }, ...EXPLICIT_DERIVED_NAMES }).workPoolName).toBe(name);
+    expectProblem(problemsOf({ workPool: { name } }), "workPool.name", { value: name, says: ["at most 210 characters", "at most 255"] });
   });
 
   test.each(["Prefect-pool", "prefect", "PREFECTPOOL", "prefect-ecs"])(
@@ -307,33 +260,15 @@ describe("work pool names", () => {
     expectProblem(problems, "workPool.name", { value: name, says: ["must not be blank"] });
   });
 
-  test('GIVEN pool "My Pool" (valid for Prefect) WHEN resolved THEN each derived AWS name is reported as derived from workPool.name', () => {
-    const problems = problemsOf({ workPool: { name: "My Pool" } });
+  test('GIVEN pool "Data_Team-2" WHEN resolved THEN each derived name fits AWS: kept where allowed, lower case for ECR', () => {
+    const config = resolveConfig({ workPool: { name: "Data_Team-2" } });
 
-    expect(fieldsOf(problems)).not.toContain("workPool.name");
-    expectProblem(problems, "eventsQueue.name", {
-      value: "My Pool-events",
-      says: ["derived from workPool.name", "letters, digits, hyphens and underscores", "set eventsQueue.name explicitly"],
-    });
-    expectProblem(problems, "eventsQueue.deadLetterQueueName", { value: "My Pool-events-dlq", says: ["derived from workPool.name"] });
-    expectProblem(problems, "eventsQueue.ruleName", { value: "My Pool-task-state-changes", says: ["derived from workPool.name"] });
-    expectProblem(problems, "ecr.repositoryName", { value: "My Pool-flows", says: ["derived from workPool.name", "lowercase"] });
-    expectProblem(problems, "logs.groupName", { value: "/ecs/prefect-worker/My Pool", says: ["derived from workPool.name"] });
-    expectProblem(problems, "flowRunLogs.groupName", { value: "/ecs/prefect-flow-runs/My Pool", says: ["derived from workPool.name"] });
+    expect(config.eventsQueue).toEqual({ name: "Data_Team-2-events", deadLetterQueueName: "Data_Team-2-events-dlq", ruleName: "Data_Team-2-task-state-changes" });
+    expect(config.ecr).toMatchObject({ repositoryName: "data-team-2-flows" });
+    expect(config.logs.groupName).toBe("/ecs/prefect-worker/Data_Team-2");
+    expect(config.flowRunLogs).toMatchObject({ groupName: "/ecs/prefect-flow-runs/Data_Team-2" });
   });
 
-  test('GIVEN pool "My Pool" and every derived name set explicitly WHEN resolved THEN it resolves with the pool name unchanged', () => {
-    const config = resolveConfig({
-      workPool: { name: "My Pool" },
-      eventsQueue: { name: "my-pool-events", deadLetterQueueName: "my-pool-events-dlq", ruleName: "my-pool-task-state-changes" },
-      ecr: { repositoryName: "my-pool-flows" },
-      logs: { groupName: "/ecs/prefect-worker/my-pool" },
-      flowRunLogs: { groupName: "/ecs/prefect-flow-runs/my-pool" },
-    });
-
-    expect(config.workPoolName).toBe("My Pool");
-    expect(config.eventsQueue.name).toBe("my-pool-events");
-  });
 });
 
 // ---------------------------------------------------------------- ARNs
@@ -430,13 +365,20 @@ describe("ECR repository names", () => {
     expect(resolveConfig({ ecr: { repositoryName } }).ecr).toEqual({ enabled: true, repositoryName, imageTagMutability: "MUTABLE", keepImages: 30 });
   });
 
-  test("GIVEN a 251-character pool name WHEN resolved THEN the derived repository name (257 characters) is reported as too long", () => {
-    const pool = "a".repeat(251);
+  test("GIVEN two 210-character pool names that differ only at the end WHEN resolved THEN every derived name fits AWS and the shortened ones differ", () => {
+    const [a, b] = ["x", "y"].map((last) => resolveConfig({ workPool: { name: `${"a".repeat(209)}${last}` }, secret: { store: "ssm" } }));
 
-    expectProblem(problemsOf({ workPool: { name: pool } }), "ecr.repositoryName", {
-      value: `${pool}-flows`,
-      says: ["derived from workPool.name", "2 to 256 characters", "set ecr.repositoryName explicitly"],
-    });
+    for (const config of [a, b]) {
+      expect(config.eventsQueue.name).toMatch(/^a+-[0-9a-f]{6}-events$/);
+      expect(config.eventsQueue.name.length).toBeLessThanOrEqual(80);
+      expect(config.eventsQueue.ruleName.length).toBeLessThanOrEqual(64);
+      expect(config.ecr.enabled && config.ecr.repositoryName.length).toBeLessThanOrEqual(256);
+    }
+    expect(a.eventsQueue.ruleName).not.toBe(b.eventsQueue.ruleName);
+    expect(a.eventsQueue.deadLetterQueueName).not.toBe(b.eventsQueue.deadLetterQueueName);
+    // Where the whole name fits, it is kept.
+    expect(a.logs.groupName).toBe(`/ecs/prefect-worker/${"a".repeat(209)}x`);
+    expect(a.secret).toMatchObject({ name: `/prefect/${"a".repeat(209)}x/api/key` });
   });
 });
 

@@ -127,7 +127,7 @@ describe("GIVEN pools whose names would clash", () => {
   it("WHEN two pool names map to the same stack name THEN it is reported", () => {
     const problems = problemsOf({
       prefect: { apiUrl: CLOUD_API_URL },
-      pools: [{ workPool: { name: "team a" }, ecr: { enabled: false }, eventsQueue: { name: "q1", deadLetterQueueName: "d1", ruleName: "r1" }, logs: { groupName: "/l1" }, flowRunLogs: { enabled: false } }, { workPool: { name: "team-a" } }],
+      pools: [{ workPool: { name: "team_a" }, ecr: { enabled: false }, eventsQueue: { name: "q1", deadLetterQueueName: "d1", ruleName: "r1" }, logs: { groupName: "/l1" }, flowRunLogs: { enabled: false } }, { workPool: { name: "team-a" } }],
     });
     expect(problems.map((p) => p.field)).toContain("pools[1].workPool.name");
   });

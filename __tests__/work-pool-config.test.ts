@@ -93,7 +93,7 @@ function writeJson(path: string, value: unknown): void {
 describe("workPool defaults", () => {
   test("GIVEN no workPool section WHEN resolved THEN the pool is managed, unpaused, without CSRF, kept on destroy, with the built-in template", () => {
     const { workPool } = resolveConfig({});
-    expect(workPool).toEqual({ manage: true, paused: false, csrf: false, deleteOnDestroy: false });
+    expect(workPool).toEqual({ manage: true, paused: false, csrf: false, deleteOnDestroy: false, enforceOnEveryApply: false });
     expect(workPool.description).toBeUndefined();
     expect(workPool.concurrencyLimit).toBeUndefined();
     expect(workPool.baseJobTemplate).toBeUndefined();
@@ -106,7 +106,7 @@ describe("workPool defaults", () => {
   test("GIVEN every scalar set on a self-hosted server WHEN resolved THEN each is kept as given", () => {
     const { workPool } = resolveConfig({
       prefect: SELF_HOSTED,
-      workPool: { description: "Team pool", concurrencyLimit: 0, paused: true, csrf: true, deleteOnDestroy: true },
+      workPool: { description: "Team pool", concurrencyLimit: 0, paused: true, csrf: true, deleteOnDestroy: true, enforceOnEveryApply: true },
     });
     expect(workPool).toEqual({
       manage: true,
@@ -115,6 +115,7 @@ describe("workPool defaults", () => {
       paused: true,
       csrf: true,
       deleteOnDestroy: true,
+      enforceOnEveryApply: true,
     });
   });
 });
@@ -148,6 +149,7 @@ describe("workPool scalar fields", () => {
     ["baseJobTemplate", ecsBaseJobTemplate()],
     ["deleteOnDestroy", true],
     ["csrf", false],
+    ["enforceOnEveryApply", true],
   ] as const)("GIVEN manage false and workPool.%s WHEN resolved THEN it contradicts manage false", (key, value) => {
     const problems = problemsOf({ prefect: SELF_HOSTED, workPool: { manage: false, [key]: value } });
     expect(fieldsOf(problems)).toEqual([`workPool.${key}`]);

@@ -44,6 +44,7 @@ export const AWS_FORMATS = {
     `arn:${PARTITION}:ssm:${REGION}:${ACCOUNT}:parameter/[A-Za-z0-9/_.-]+`,
     "the ARN of an SSM parameter (arn:aws:ssm:<region>:<account>:parameter/<name>)",
   ),
+  secretsManagerSecretName: format("[A-Za-z0-9/_+=.@-]{1,512}", "1 to 512 letters, digits and / _ + = . @ -"),
   ssmParameterName: format(
     "/?[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*",
     "an SSM parameter name made of letters, digits, _ . - separated by / (for example /prefect/my-ecs-pool/api/key)",

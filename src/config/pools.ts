@@ -5,6 +5,8 @@
  * pool name appended, pools that name the same cluster share it (the first
  * creates it), and any remaining clash is a configuration error.
  */
+import { AwsFormatName } from "./aws-formats";
+import { derivedName, poolSlug } from "./derived-names";
 import { ConfigError, ConfigProblem } from "./errors";
 import { resolveConfig, ResolvedConfig } from "./resolve";
 
@@ -33,23 +35,26 @@ function withDefault(config: Json, section: string, key: string, value: unknown)
   return { ...config, [section]: { ...(isObject(config[section]) ? (config[section] as Json) : {}), [key]: value } };
 }
 
-/** Account-wide names a pool gets unless the configuration names them. */
+/** Account-wide names a pool gets unless the configuration names them, shortened to AWS's limits. */
 function withPoolSuffixes(config: Json, pool: string): Json {
-  const suffixed: [string, string, string][] = [
-    ["roles", "executionRoleName", `ecsTaskExecutionRole-${pool}`],
-    ["roles", "workerTaskRoleName", `ecsTaskRole-${pool}`],
-    ["roles", "workerPolicyName", `ecsTaskPolicy-${pool}`],
-    ["flowRunTaskRole", "name", `PrefectECSRunnerTaskRole-${pool}`],
-    ["flowRunTaskRole", "policyName", `PrefectECSRunnerTaskPolicy-${pool}`],
-    ["worker", "family", `prefect-worker-task-${pool}`],
-    ["worker", "serviceName", `prefect-worker-service-${pool}`],
+  const suffixed: [string, string, (pool: string) => string, AwsFormatName][] = [
+    ["roles", "executionRoleName", (p) => `ecsTaskExecutionRole-${p}`, "iamRoleName"],
+    ["roles", "workerTaskRoleName", (p) => `ecsTaskRole-${p}`, "iamRoleName"],
+    ["roles", "workerPolicyName", (p) => `ecsTaskPolicy-${p}`, "iamPolicyName"],
+    ["flowRunTaskRole", "name", (p) => `PrefectECSRunnerTaskRole-${p}`, "iamRoleName"],
+    ["flowRunTaskRole", "policyName", (p) => `PrefectECSRunnerTaskPolicy-${p}`, "iamPolicyName"],
+    ["worker", "family", (p) => `prefect-worker-task-${p}`, "ecsName"],
+    ["worker", "serviceName", (p) => `prefect-worker-service-${p}`, "ecsName"],
   ];
   let result = config;
-  for (const [section, key, value] of suffixed) result = withDefault(result, section, key, value);
+  for (const [section, key, name, formatName] of suffixed) result = withDefault(result, section, key, derivedName(pool, name, formatName));
   const secret = isObject(result.secret) ? result.secret : {};
-  if (secret.existing === undefined && (secret.store ?? "secretsmanager") === "secretsmanager") {
-    const basic = isObject(result.prefect) && (result.prefect.auth === "basic-auth" || (result.prefect.server === "self-hosted" && result.prefect.auth === undefined));
-    result = withDefault(result, "secret", "name", `${basic ? "PrefectECSWorkerAuthString" : "PrefectECSWorkerAPIKey"}-${pool}`);
+  const prefect = isObject(result.prefect) ? result.prefect : {};
+  // A server without auth has no secret: a secret section would contradict prefect.auth "none".
+  if (prefect.auth !== "none" && secret.existing === undefined && (secret.store ?? "secretsmanager") === "secretsmanager") {
+    const basic = prefect.auth === "basic-auth" || (prefect.server === "self-hosted" && prefect.auth === undefined);
+    const name = derivedName(pool, (p) => `${basic ? "PrefectECSWorkerAuthString" : "PrefectECSWorkerAPIKey"}-${p}`, "secretsManagerSecretName");
+    result = withDefault(result, "secret", "name", name);
   }
   return result;
 }
@@ -70,8 +75,7 @@ export function resolveConfigs(raw: unknown, source?: string): ResolvedConfig[] 
       problems.push({ field: `pools[${i}].workPool.name`, value: pool, message: "is required for each pool when several are configured" });
       return;
     }
-    // The suffix keeps to the characters every suffixed name allows.
-    if (pools.length > 1) merged = withPoolSuffixes(merged, pool.replace(/[^A-Za-z0-9_-]+/g, "-"));
+    if (pools.length > 1) merged = withPoolSuffixes(merged, pool);
     try {
       resolved.push(resolveConfig(merged));
     } catch (error) {
@@ -89,7 +93,7 @@ export function resolveConfigs(raw: unknown, source?: string): ResolvedConfig[] 
 function uniqueNames(config: ResolvedConfig): [field: string, key: string][] {
   const regional = (kind: string, name: string) => `${kind}:${config.region}:${name}`;
   const names: [string, string][] = [
-    ["workPool.name", `pool:${config.workPoolName.toLowerCase().replace(/[^a-z0-9-]+/g, "-")}`],
+    ["workPool.name", `pool:${poolSlug(config.workPoolName)}`],
     ["roles.executionRoleName", `role:${config.roles.executionRoleName}`],
     ["roles.workerTaskRoleName", `role:${config.roles.workerTaskRoleName}`],
     ["roles.workerPolicyName", `policy:${config.roles.workerPolicyName}`],

@@ -7,6 +7,7 @@ import { z } from "zod";
 import { AWS_FORMATS, AwsFormatName, describeFargateMemory, describeFormat, FARGATE_MEMORY_BY_CPU, matches } from "./aws-formats";
 import { BaseJobTemplate, customizeTemplate, validateBaseJobTemplate } from "../work-pool/base-job-template";
 import { ecsBaseJobTemplate } from "../work-pool/ecs-base-job-template";
+import { derivedName } from "./derived-names";
 import { ConfigError, ConfigProblem, fieldPath } from "./errors";
 import { CONFIG_SCHEMA, ParsedConfig, PolicyStatementConfig, STACK_TAG_KEYS } from "./schema";
 
@@ -62,6 +63,8 @@ export interface ResolvedWorkPool {
   readonly baseJobTemplate?: BaseJobTemplate;
   readonly csrf: boolean;
   readonly deleteOnDestroy: boolean;
+  /** Send the pool on every apply (repairs drift). */
+  readonly enforceOnEveryApply: boolean;
 }
 
 export type ResolvedBackend =
@@ -129,7 +132,14 @@ const RESERVED_ENVIRONMENT = ["PREFECT_API_URL", "PREFECT_INTEGRATIONS_AWS_ECS_O
 const SECRET_KEY = /^(api[_-]?key|auth[_-]?string|secret[_-]?(string|value)|password|token|prefect_api_key|prefect_api_auth_string)$/i;
 /** `value` names a secret only in the sections about credentials; elsewhere ({name, value} pairs) it is ordinary. */
 const SECRET_SECTIONS = ["secret", "prefect"];
-const PREFECT_KEY_VALUE = /^pn[ub]_[A-Za-z0-9]{16,}$/;
+/** A Prefect API key (`pnu_`, user; `pnb_`, service account) anywhere inside a string. */
+const PREFECT_KEY_VALUE = /pn[ub]_[A-Za-z0-9]{16,}/;
+/** A URL with user information (`https://user:password@host`). */
+const URL_CREDENTIALS = /[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#\s@]+@/;
+/** An environment variable name with a part that says secret, password, token or key (DB_PASSWORD, GITHUB_TOKEN). */
+const SECRET_ENVIRONMENT_NAME = /(^|_)[A-Za-z0-9]*(secret|password|passwd|token|key)s?(_|$)/i;
+/** Maps of environment variables: their keys are variable names. */
+const ENVIRONMENT_SECTIONS = ["environment", "env"];
 
 /**
  * Validates raw configuration (parsed JSON or YAML, or an object built in
@@ -224,15 +234,32 @@ function findPlaintextSecrets(value: unknown, path: PropertyKey[]): ConfigProble
   const advice =
     "looks like a plaintext secret; secrets never go in the configuration file. Pass the value at apply time " +
     "(TF_VAR_prefect_api_key or TF_VAR_prefect_api_auth_string) or reference an existing secret with secret.existing";
+  const field = fieldPath(path);
   if (typeof value === "string") {
-    return PREFECT_KEY_VALUE.test(value) ? [{ field: fieldPath(path), value: "pn?_***", message: advice }] : [];
+    if (PREFECT_KEY_VALUE.test(value)) return [{ field, value: "pn?_***", message: `holds a Prefect API key (pnu_/pnb_): ${advice}` }];
+    if (URL_CREDENTIALS.test(value)) {
+      return [{ field, value: "***", message: "holds credentials in a URL (user:password@host): remove them; the worker authenticates with the secret (prefect.auth)" }];
+    }
+    return [];
   }
   if (Array.isArray(value)) return value.flatMap((item, i) => findPlaintextSecrets(item, [...path, i]));
   if (value && typeof value === "object") {
+    const environment = path.length > 0 && ENVIRONMENT_SECTIONS.includes(String(path[path.length - 1]));
     return Object.entries(value).flatMap(([key, child]) =>
       SECRET_KEY.test(key) || (key.toLowerCase() === "value" && path.length === 1 && SECRET_SECTIONS.includes(String(path[0])))
         ? [{ field: fieldPath([...path, key]), value: "***", message: advice }]
-        : findPlaintextSecrets(child, [...path, key]),
+        : environment && SECRET_ENVIRONMENT_NAME.test(key)
+          ? [
+              {
+                field: fieldPath([...path, key]),
+                value: "***",
+                message:
+                  "is an environment variable whose name says secret, password, token or key, and environment values land " +
+                  "in plaintext in the task definition: pass it by reference with worker.secrets (a Secrets Manager ARN or " +
+                  "SSM parameter) instead",
+              },
+            ]
+          : findPlaintextSecrets(child, [...path, key]),
     );
   }
   return [];
@@ -339,20 +366,20 @@ class Resolver {
       network: this.resolveNetwork(),
       worker: this.checkWorker(),
       eventsQueue: {
-        name: this.derived("eventsQueue.name", c.eventsQueue.name, `${pool}-events`, "sqsQueueName"),
+        name: this.derived("eventsQueue.name", c.eventsQueue.name, (p) => `${p}-events`, "sqsQueueName"),
         deadLetterQueueName: this.derived(
           "eventsQueue.deadLetterQueueName",
           c.eventsQueue.deadLetterQueueName,
-          `${pool}-events-dlq`,
+          (p) => `${p}-events-dlq`,
           "sqsQueueName",
         ),
-        ruleName: this.derived("eventsQueue.ruleName", c.eventsQueue.ruleName, `${pool}-task-state-changes`, "eventRuleName"),
+        ruleName: this.derived("eventsQueue.ruleName", c.eventsQueue.ruleName, (p) => `${p}-task-state-changes`, "eventRuleName"),
       },
       roles: c.roles,
       flowRunTaskRole: this.resolveFlowRunTaskRole(),
       ecr: this.resolveEcr(),
       logs: {
-        groupName: this.derived("logs.groupName", c.logs.groupName, `/ecs/prefect-worker/${pool}`, "logGroupName"),
+        groupName: this.derived("logs.groupName", c.logs.groupName, (p) => `/ecs/prefect-worker/${p}`, "logGroupName"),
         retentionInDays: c.logs.retentionInDays,
       },
       tags: this.checkTags(),
@@ -380,9 +407,10 @@ class Resolver {
     return typeof value === "object" && value !== null && (value as Record<string, unknown>)[key] !== undefined;
   }
 
-  /** A name the user gave, or one derived from the pool name; either must fit AWS's rules. */
-  private derived(field: string, explicit: string | undefined, fallback: string, formatName: AwsFormatName): string {
+  /** A name the user gave, or one derived from the pool name (see derivedName); either must fit AWS's rules. */
+  private derived(field: string, explicit: string | undefined, name: (pool: string) => string, formatName: AwsFormatName): string {
     if (explicit !== undefined) return explicit;
+    const fallback = derivedName(this.config.workPool.name, name, formatName);
     if (this.valid(field, "workPool.name") && !matches(formatName, fallback)) {
       this.problem(
         field,
@@ -447,16 +475,15 @@ class Resolver {
     }
     if (s.store === "ssm") {
       // The default parameter name derives from the pool name, like the other derived names.
-      const fallback = `/prefect/${this.config.workPool.name}/api/${basic ? "auth-string" : "key"}`;
-      const name = this.derived("secret.name", s.name, fallback, "ssmParameterName");
+      const name = this.derived("secret.name", s.name, (p) => `/prefect/${p}/api/${basic ? "auth-string" : "key"}`, "ssmParameterName");
       if (s.name !== undefined && this.valid("secret.store") && !matches("ssmParameterName", s.name)) {
         this.problem("secret.name", s.name, `must be ${AWS_FORMATS.ssmParameterName.allowed}`);
       }
       return { ...common, mode: "create", name, valueSource };
     }
     const name = s.name ?? (basic ? "PrefectECSWorkerAuthString" : "PrefectECSWorkerAPIKey");
-    if (this.valid("secret.store") && !/^[A-Za-z0-9/_+=.@-]{1,512}$/.test(name)) {
-      this.problem("secret.name", name, "must be 1 to 512 letters, digits and / _ + = . @ -");
+    if (this.valid("secret.store") && !matches("secretsManagerSecretName", name)) {
+      this.problem("secret.name", name, `must be ${AWS_FORMATS.secretsManagerSecretName.allowed}`);
     }
     return { ...common, mode: "create", name, valueSource };
   }
@@ -489,10 +516,9 @@ class Resolver {
       if (groupName !== undefined) this.problem("flowRunLogs.groupName", groupName, "contradicts flowRunLogs.enabled false");
       return { enabled: false };
     }
-    const pool = this.config.workPool.name;
     return {
       enabled: true,
-      groupName: this.derived("flowRunLogs.groupName", groupName, `/ecs/prefect-flow-runs/${pool}`, "logGroupName"),
+      groupName: this.derived("flowRunLogs.groupName", groupName, (p) => `/ecs/prefect-flow-runs/${p}`, "logGroupName"),
       retentionInDays,
     };
   }
@@ -513,7 +539,7 @@ class Resolver {
       this.problem("workPool.csrf", w.csrf, 'CSRF tokens are a self-hosted server setting; Prefect Cloud has none: remove it or set prefect.server "self-hosted"');
     }
     if (!w.manage) {
-      const keys = ["description", "concurrencyLimit", "paused", "baseJobTemplate", "extraVariables", "jobConfiguration", "deleteOnDestroy", "csrf"] as const;
+      const keys = ["description", "concurrencyLimit", "paused", "baseJobTemplate", "extraVariables", "jobConfiguration", "deleteOnDestroy", "csrf", "enforceOnEveryApply"] as const;
       for (const key of keys) {
         if (this.given("workPool", key)) {
           this.problem(`workPool.${key}`, w[key], "contradicts workPool.manage false: without the work-pool stack nothing applies it");
@@ -561,6 +587,7 @@ class Resolver {
       baseJobTemplate,
       csrf: w.csrf,
       deleteOnDestroy: w.deleteOnDestroy,
+      enforceOnEveryApply: w.enforceOnEveryApply,
     };
   }
 
@@ -616,7 +643,7 @@ class Resolver {
     }
     return {
       enabled: true,
-      repositoryName: this.derived("ecr.repositoryName", repositoryName, `${this.config.workPool.name}-flows`, "ecrRepositoryName"),
+      repositoryName: this.derived("ecr.repositoryName", repositoryName, (p) => `${p}-flows`, "ecrRepositoryName"),
       imageTagMutability,
       keepImages,
     };

@@ -14,7 +14,6 @@ import {
   IdFormat,
   isReservedTagKey,
   LOG_RETENTION_DAYS,
-  matches,
 } from "./aws-formats";
 
 function id(formatName: AwsFormatName) {
@@ -34,6 +33,13 @@ export const MAX_USER_TAGS = AWS_MAX_TAGS_PER_RESOURCE - STACK_TAG_KEYS.length;
 
 /** Prefect work pool names match this. */
 const PREFECT_POOL_NAME = /^[^/%&><]+$/;
+/**
+ * prefect-aws names each flow run's task-definition family `prefect_<pool>_<deployment id>` without
+ * cleaning it, and ECS allows only these characters (at most 255) in a family.
+ */
+const FAMILY_SAFE_POOL_NAME = /^[A-Za-z0-9_-]+$/;
+/** 255 less `prefect_`, `_` and a 36-character deployment id. */
+export const MAX_POOL_NAME_LENGTH = 255 - "prefect_".length - 1 - 36;
 
 /** A CloudWatch Logs retention period (only AWS's fixed values), 30 days by default. */
 function retentionDays() {
@@ -51,18 +57,25 @@ const poolName = z
   // Aborting: an empty or blank name gets exactly one message.
   .min(1, { message: "must not be empty", abort: true })
   .refine((name) => name.trim() !== "", { message: "must not be blank (only whitespace)", abort: true })
-  .regex(PREFECT_POOL_NAME, { message: "must not contain / % & > or < (Prefect work pool names match ^[^/%&><]+$)" })
-  // Checked only when Prefect's own rule holds, so a banned character is reported once.
-  .refine((name) => !PREFECT_POOL_NAME.test(name) || matches("tagValue", name), {
-    message: `goes into the PrefectWorkPool tag of every resource, so it must be ${AWS_FORMATS.tagValue.allowed}`,
+  .regex(PREFECT_POOL_NAME, { message: "must not contain / % & > or < (Prefect work pool names match ^[^/%&><]+$)", abort: true })
+  .regex(FAMILY_SAFE_POOL_NAME, {
+    message:
+      "must contain only letters A-Z a-z, digits, - and _: prefect-aws names the task-definition family of every " +
+      "flow run prefect_<pool>_<deployment id> without cleaning it, and ECS allows nothing else there, so each flow " +
+      "run of such a pool would fail at RegisterTaskDefinition (use e.g. data-team for \"Data Team\")",
+    abort: true,
+  })
+  .max(MAX_POOL_NAME_LENGTH, {
+    message: `must be at most ${MAX_POOL_NAME_LENGTH} characters: the task-definition family prefect_<pool>_<deployment id> holds at most 255`,
   })
   .refine((name) => !name.toLowerCase().startsWith("prefect"), {
     message: 'must not start with "prefect": Prefect reserves those names and answers 403',
   })
   .describe(
-    "Name of the Prefect work pool the worker polls. AWS names derive from it (`{pool}-events`, ...), and it is " +
-      "the value of the PrefectWorkPool tag, so it may hold only letters, digits, spaces and _ . : = + - @ " +
-      "(at most 256).",
+    "Name of the Prefect work pool the worker polls: letters, digits, - and _ (at most " +
+      `${MAX_POOL_NAME_LENGTH}), as prefect-aws puts it uncleaned into each flow run's task-definition family. ` +
+      "AWS names derive from it (`{pool}-events`, ...; lowercased or shortened where AWS requires), and it is the " +
+      "value of the PrefectWorkPool tag.",
   );
 
 const tagKey = id("tagKey").refine((key) => !isReservedTagKey(key), {
@@ -156,7 +169,17 @@ export const CONFIG_SCHEMA = z
         deleteOnDestroy: z
           .boolean()
           .default(false)
-          .describe("Delete the work pool from Prefect when the work-pool stack is destroyed."),
+          .describe(
+            "Delete the work pool from Prefect when the work-pool stack is destroyed (or the pool is renamed); no other " +
+              "change deletes it.",
+          ),
+        enforceOnEveryApply: z
+          .boolean()
+          .default(false)
+          .describe(
+            "Send the pool on every apply, putting back what was changed in the Prefect UI (every plan then shows " +
+              "terraform_data.work_pool replaced). Default: only when the configuration or the AWS stack's outputs change.",
+          ),
       })
       .prefault({})
       .describe("The Prefect work pool."),

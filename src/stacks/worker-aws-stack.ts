@@ -1,5 +1,6 @@
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { Construct } from "constructs";
+import { poolSlug } from "../config/derived-names";
 import { ResolvedConfig } from "../config/resolve";
 import { PrefectEcsWorker } from "../constructs/prefect-ecs-worker";
 import { HclOutput } from "../hcl/elements";
@@ -16,7 +17,7 @@ export interface WorkerAwsStackProps extends SelfContainedStackProps {
 
 /** Stack name of a work pool's AWS stack, also its directory under cdktf.out/stacks. */
 export function awsStackName(config: ResolvedConfig): string {
-  return `${config.workPoolName.toLowerCase().replace(/[^a-z0-9-]+/g, "-")}-aws`;
+  return `${poolSlug(config.workPoolName)}-aws`;
 }
 
 /**

@@ -10,7 +10,9 @@
 # Credentials come only from the environment of the Terraform run, never from Terraform:
 #   PREFECT_API_KEY (Bearer) or PREFECT_API_AUTH_STRING ("user:password", Basic)
 # Tunables: PREFECT_HTTP_MAX_ATTEMPTS (5), PREFECT_HTTP_CONNECT_TIMEOUT (10 s), PREFECT_HTTP_MAX_TIME (30 s).
-# Usage: upsert-work-pool.sh upsert|delete
+# Usage: upsert-work-pool.sh upsert|delete|check
+#   check: read-only; compares the pool on the server with WORK_POOL_UPDATE_BODY and prints each
+#   difference; exit 0 when they match, 2 on drift (or when the pool is missing), 1 on errors.
 set -eu
 
 action=${1:-upsert}
@@ -152,9 +154,88 @@ delete() {
   esac
 }
 
+# Flattens JSON into sorted "path<TAB>value" lines, one per scalar (empty objects and lists too), so
+# two documents compare line by line whatever their key order and escapes (Terraform writes <, >
+# and & as \u003c, \u003e and \u0026). POSIX awk only: no jq on Terraform Cloud workers.
+flatten() {
+  awk '
+    BEGIN { for (i = 32; i < 127; i++) chr[sprintf("%04x", i)] = sprintf("%c", i); chr["0022"] = "\\\""; chr["005c"] = "\\\\" }
+    { text = text $0 "\n" }
+    END { n = length(text); pos = 1; value("") }
+    function skip() { while (pos <= n && index(" \t\r\n", substr(text, pos, 1)) > 0) pos++ }
+    function emit(path, v) { printf "%s\t%s\n", path, v }
+    function value(path,    c, key, i, literal) {
+      skip(); c = substr(text, pos, 1)
+      if (c == "{") {
+        pos++; skip()
+        if (substr(text, pos, 1) == "}") { pos++; emit(path, "{}"); return }
+        for (;;) {
+          skip(); key = str(); skip(); pos++
+          value(path "." key); skip(); c = substr(text, pos, 1); pos++
+          if (c != ",") return
+        }
+      }
+      if (c == "[") {
+        pos++; skip()
+        if (substr(text, pos, 1) == "]") { pos++; emit(path, "[]"); return }
+        for (i = 0; ; i++) {
+          value(path "[" i "]"); skip(); c = substr(text, pos, 1); pos++
+          if (c != ",") return
+        }
+      }
+      if (c == "\"") { emit(path, "\"" str() "\""); return }
+      literal = ""
+      while (pos <= n && index(",}] \t\r\n", substr(text, pos, 1)) == 0) { literal = literal substr(text, pos, 1); pos++ }
+      emit(path, literal)
+    }
+    function str(    out, c, code) {
+      pos++; out = ""
+      for (;;) {
+        c = substr(text, pos, 1); pos++
+        if (c == "\"" || pos > n + 1) return out
+        if (c != "\\") { out = out c; continue }
+        c = substr(text, pos, 1); pos++
+        if (c == "u") {
+          code = tolower(substr(text, pos, 4)); pos += 4
+          out = out ((code in chr) ? chr[code] : "\\u" code)
+        } else if (c == "/") out = out "/"
+        else out = out "\\" c
+      }
+    }
+  ' | LC_ALL=C sort
+}
+
+check() {
+  [ -n "${WORK_POOL_UPDATE_BODY:-}" ] || fail "WORK_POOL_UPDATE_BODY is not set"
+  request GET "$pool_path"
+  case $status in
+    200) ;;
+    404)
+      printf 'Prefect work pool "%s" does not exist at %s: an apply of the work-pool stack creates it\n' "$pool" "$base"
+      exit 2
+      ;;
+    *) explain ;;
+  esac
+  # Only what Terraform sends is compared; the server adds id, status, queues and timestamps.
+  flatten <"$tmp/body" | grep -E '^\.(description|is_paused|concurrency_limit|base_job_template)[.[	]' >"$tmp/server" || true
+  printf '%s' "$WORK_POOL_UPDATE_BODY" | flatten >"$tmp/terraform"
+  LC_ALL=C comm -23 "$tmp/terraform" "$tmp/server" >"$tmp/only-terraform"
+  LC_ALL=C comm -13 "$tmp/terraform" "$tmp/server" >"$tmp/only-server"
+  if [ ! -s "$tmp/only-terraform" ] && [ ! -s "$tmp/only-server" ]; then
+    echo "Prefect work pool \"$pool\" matches the configuration"
+    return 0
+  fi
+  echo "Prefect work pool \"$pool\" differs from the configuration (- as Terraform sends it, + as it is on the server):"
+  sed 's/^\.\([^	]*\)	\(.*\)$/  - \1 = \2/' "$tmp/only-terraform" | cut -c 1-300
+  sed 's/^\.\([^	]*\)	\(.*\)$/  + \1 = \2/' "$tmp/only-server" | cut -c 1-300
+  echo "Apply the work-pool stack with -replace=terraform_data.work_pool to put the configuration back."
+  exit 2
+}
+
 if [ "${PREFECT_CSRF:-false}" = true ]; then csrf_headers; fi
 case $action in
   upsert) upsert ;;
   delete) delete ;;
-  *) fail "unknown action \"$action\" (upsert or delete)" ;;
+  check) check ;;
+  *) fail "unknown action \"$action\" (upsert, delete or check)" ;;
 esac

@@ -102,10 +102,12 @@ export class WorkPoolStack extends SelfContainedStack {
     const target = {
       api_url: output("prefect_api_url"),
       pool_name: "${local.work_pool_name}",
-      pool_name_encoded: "${urlencode(local.work_pool_name)}",
+      // urlencode() writes a space as +, which Prefect reads as a plus sign in a path.
+      pool_name_encoded: '${replace(urlencode(local.work_pool_name), "+", "%20")}',
       auth: config.prefect.auth,
       csrf: String(pool.csrf),
     };
+    new TerraformLocal(this, "work_pool_target", target).overrideLogicalId("work_pool_target");
     const environment = (from: string) => ({
       PREFECT_API_URL: `\${${from}.api_url}`,
       WORK_POOL_NAME: `\${${from}.pool_name}`,
@@ -116,8 +118,13 @@ export class WorkPoolStack extends SelfContainedStack {
 
     this.workPool = new HclSafeDataResource(this, "work_pool", {
       input: target,
-      // Runs again when (and only when) what it sends, or where it sends it, changes.
-      triggersReplace: { target, body: "${sha256(jsonencode(local.work_pool_update))}" },
+      // Runs again when (and only when) what it sends, or where it sends it, changes; with
+      // enforceOnEveryApply on every apply, which puts back what was changed in the UI.
+      triggersReplace: {
+        target,
+        body: "${sha256(jsonencode(local.work_pool_update))}",
+        ...(pool.enforceOnEveryApply ? { plan: "${plantimestamp()}" } : {}),
+      },
       provisioners: [
         {
           type: "local-exec",
@@ -133,12 +140,12 @@ export class WorkPoolStack extends SelfContainedStack {
     this.workPool.overrideLogicalId("work_pool");
 
     if (pool.deleteOnDestroy) {
-      // A resource of its own, replaced only when the pool's identity changes: a changed body
-      // re-runs the upsert above without deleting the pool (and its queues) first.
-      const identity = { api_url: target.api_url, pool_name: target.pool_name, pool_name_encoded: target.pool_name_encoded, auth: target.auth, csrf: target.csrf };
+      // A resource of its own, replaced (which deletes the pool) only when the pool name changes:
+      // a new URL, auth mode, CSRF flag or body updates its input in place, so the destroy-time
+      // delete later reaches the pool where it is then, and the pool keeps its id and deployments.
       this.deletion = new HclSafeDataResource(this, "work_pool_deletion", {
-        input: identity,
-        triggersReplace: identity,
+        input: target,
+        triggersReplace: { pool_name: target.pool_name },
         dependsOn: [this.workPool],
         provisioners: [{ type: "local-exec", when: "destroy", command: command("delete"), environment: environment("self.input") }],
       });
@@ -148,6 +155,13 @@ export class WorkPoolStack extends SelfContainedStack {
     new HclOutput(this, "work_pool_name_output", { value: config.workPoolName, description: "The Prefect work pool." }).overrideLogicalId(
       "work_pool_name",
     );
+    // A read-only drift check to run by hand or in CI: (cd <stack folder> && terraform output -raw drift_check | sh)
+    const shellQuoted = (interpolation: string) => `'\${replace(${interpolation.slice(2, -1)}, "'", "'\\\\''")}'`;
+    const checkEnvironment = { ...environment("local.work_pool_target"), WORK_POOL_UPDATE_BODY: "${jsonencode(local.work_pool_update)}" };
+    new HclOutput(this, "drift_check", {
+      value: [...Object.entries(checkEnvironment).map(([key, value]) => `${key}=${shellQuoted(value)}`), command("check")].join(" "),
+      description: "Shell command that compares the pool on the server with the configuration, changing nothing (exit 2 on drift).",
+    });
     new HclOutput(this, "base_job_template", {
       value: "${local.work_pool_update.base_job_template}",
       description: "The base job template sent to Prefect, with the pool defaults from the AWS stack.",
