@@ -558,6 +558,36 @@ describe("plaintext secrets never go in the configuration, and are never echoed"
     expect(JSON.stringify(error.problems)).not.toContain(secretValue);
   });
 
+  test.each([
+    ["a Prefect key inside a description", { workPool: { description: `deploy with ${FAKE_PREFECT_KEY} please` } }, "workPool.description", FAKE_PREFECT_KEY, ["Prefect API key (pnu_/pnb_)"]],
+    ["a service-account key inside a tag", { tags: { note: `pnb_${"A1b2C3d4E5".repeat(3)}` } }, "tags.note", `pnb_${"A1b2C3d4E5".repeat(3)}`, ["Prefect API key (pnu_/pnb_)"]],
+    [
+      "credentials in the API URL",
+      { prefect: { server: "self-hosted", apiUrl: "https://admin:hunter2@prefect.internal/api" } },
+      "prefect.apiUrl",
+      "hunter2",
+      ["credentials in a URL (user:password@host)"],
+    ],
+    ["a token in a URL of an environment value", { worker: { environment: { SOURCE: "https://ghp_tok3n@github.com/acme/flows" } } }, "worker.environment.SOURCE", "ghp_tok3n", ["credentials in a URL"]],
+    ["worker.environment.AWS_SECRET_ACCESS_KEY", { worker: { environment: { AWS_SECRET_ACCESS_KEY: "wJalrXUtnFEMI" } } }, "worker.environment.AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI", ["says secret, password, token or key", "worker.secrets"]],
+    ["worker.environment.DB_PASSWORD", { worker: { environment: { DB_PASSWORD: "hunter2" } } }, "worker.environment.DB_PASSWORD", "hunter2", ["says secret, password, token or key", "worker.secrets"]],
+    ["worker.environment.GITHUB_TOKEN", { worker: { environment: { GITHUB_TOKEN: "gho_abc" } } }, "worker.environment.GITHUB_TOKEN", "gho_abc", ["worker.secrets"]],
+    ["worker.environment.STRIPE_APIKEY", { worker: { environment: { STRIPE_APIKEY: "sk_live" } } }, "worker.environment.STRIPE_APIKEY", "sk_live", ["worker.secrets"]],
+  ])("GIVEN %s WHEN resolved THEN that field is reported without its value", (_label, raw, field, secretValue, says) => {
+    const error = errorOf(raw);
+
+    expectProblem(error.problems, field, { value: expect.not.stringContaining(secretValue), says });
+    expect(error.message).not.toContain(secretValue);
+    expect(JSON.stringify(error.problems)).not.toContain(secretValue);
+  });
+
+  test.each(["PREFECT_LOGGING_LEVEL", "KEYCLOAK_REALM", "TOKENIZERS_PARALLELISM", "MONKEYPATCH_DIR"])(
+    "GIVEN the ordinary environment name %s WHEN resolved THEN it is accepted",
+    (name) => {
+      expect(resolveConfig({ worker: { environment: { [name]: "x" } } }).worker.environment).toEqual({ [name]: "x" });
+    },
+  );
+
   test("GIVEN a Prefect key inside a misspelt section WHEN resolved THEN the unknown-key problem shows the section masked", () => {
     const error = errorOf({ worker: { environmentt: { FOO: FAKE_PREFECT_KEY } } });
 

@@ -110,6 +110,42 @@ describe("GIVEN pools that override the shared settings", () => {
   });
 });
 
+describe("GIVEN pools on a self-hosted server without auth", () => {
+  it("WHEN resolved THEN no pool gets a secret (the file has no secret section to contradict prefect.auth none)", () => {
+    const configs = resolveConfigs({
+      prefect: { server: "self-hosted", apiUrl: "http://prefect.internal:4200/api", auth: "none" },
+      pools: [{ workPool: { name: "dev" } }, { workPool: { name: "prod" } }],
+    });
+    expect(configs.map((c) => [c.workPoolName, c.secret])).toEqual([
+      ["dev", undefined],
+      ["prod", undefined],
+    ]);
+  });
+});
+
+describe("GIVEN pools with long names and names that start with - or _", () => {
+  const long = `${"a".repeat(200)}-team`;
+  const { stacks } = synthesizePools({
+    prefect: { apiUrl: CLOUD_API_URL },
+    pools: [{ workPool: { name: long } }, { workPool: { name: `${long}2` } }, { workPool: { name: "-dash_" } }, { workPool: { name: "__" } }],
+  });
+
+  it("THEN no stack folder starts with -", () => {
+    const names = [...stacks.keys()];
+    expect(names).toEqual(expect.arrayContaining(["dash-aws", "dash-work-pool", "pool-aws", "pool-work-pool"]));
+    for (const name of names) expect(name).toMatch(/^[a-z0-9]/);
+  });
+
+  it("THEN every suffixed account-wide name fits AWS's limits and each pool's differs", () => {
+    const configs = resolveConfigs({ prefect: { apiUrl: CLOUD_API_URL }, pools: [{ workPool: { name: long } }, { workPool: { name: `${long}2` } }] });
+    for (const config of configs) {
+      expect(config.roles.executionRoleName.length).toBeLessThanOrEqual(64);
+      expect(config.flowRunTaskRole.enabled && config.flowRunTaskRole.name.length).toBeLessThanOrEqual(64);
+    }
+    expect(configs[0].roles.executionRoleName).not.toBe(configs[1].roles.executionRoleName);
+  });
+});
+
 describe("GIVEN pools whose names would clash", () => {
   const problemsOf = (raw: unknown) => problemsFrom(() => resolveConfigs(raw));
 
