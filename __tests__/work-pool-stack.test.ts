@@ -260,7 +260,7 @@ describe("GIVEN the default configuration", () => {
     );
     expect(throughSelf(env.PREFECT_API_URL, resource)).toBe(OUT("prefect_api_url"));
     expect(throughSelf(env.WORK_POOL_NAME, resource)).toBe("${local.work_pool_name}");
-    expect(throughSelf(env.WORK_POOL_NAME_ENCODED, resource)).toBe("${urlencode(local.work_pool_name)}");
+    expect(throughSelf(env.WORK_POOL_NAME_ENCODED, resource)).toBe('${replace(urlencode(local.work_pool_name), "+", "%20")}');
     expect(synth.json.locals?.work_pool_name).toBe("my-ecs-pool");
     expect(throughSelf(env.PREFECT_AUTH, resource)).toBe("api-key");
     expect(throughSelf(env.PREFECT_CSRF, resource)).toBe("false");
@@ -464,7 +464,7 @@ describe("GIVEN workPool.deleteOnDestroy", () => {
     const resource = synth.json.resource![destroy[0].address.split(".")[0]][destroy[0].address.split(".")[1]];
     const env = destroy[0].body.environment ?? {};
     expect(throughSelf(env.PREFECT_API_URL, resource)).toBe(OUT("prefect_api_url"));
-    expect(throughSelf(env.WORK_POOL_NAME_ENCODED, resource)).toBe("${urlencode(local.work_pool_name)}");
+    expect(throughSelf(env.WORK_POOL_NAME_ENCODED, resource)).toBe('${replace(urlencode(local.work_pool_name), "+", "%20")}');
     expect(throughSelf(env.PREFECT_AUTH, resource)).toBe("basic-auth");
     expect(Object.keys(env)).not.toEqual(expect.arrayContaining(["PREFECT_API_AUTH_STRING"]));
   });

@@ -20,6 +20,14 @@ export function workPoolStackName(awsStackName: string): string {
   return awsStackName.replace(/-aws$/, "-work-pool");
 }
 
+/**
+ * The Terraform expression of a pool name as a URL path segment: urlencode() writes a space as +,
+ * which Prefect reads as a plus sign in a path, so spaces become %20.
+ */
+export function encodedPoolName(nameExpression: string): string {
+  return `replace(urlencode(${nameExpression}), "+", "%20")`;
+}
+
 /** `when = destroy` and the command's quotes come out right in HCL too. */
 const HclSafeDataResource = hclSafeResource(DataResource);
 
@@ -102,8 +110,7 @@ export class WorkPoolStack extends SelfContainedStack {
     const target = {
       api_url: output("prefect_api_url"),
       pool_name: "${local.work_pool_name}",
-      // urlencode() writes a space as +, which Prefect reads as a plus sign in a path.
-      pool_name_encoded: '${replace(urlencode(local.work_pool_name), "+", "%20")}',
+      pool_name_encoded: `\${${encodedPoolName("local.work_pool_name")}}`,
       auth: config.prefect.auth,
       csrf: String(pool.csrf),
     };
