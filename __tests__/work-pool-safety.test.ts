@@ -5,7 +5,7 @@
  * anything, and workPool.enforceOnEveryApply puts them back.
  */
 import { spawnSync } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { resolveConfig } from "../src/config/resolve";
@@ -14,7 +14,7 @@ import { synthesizeApps } from "../src/synthesize";
 import { awsStackName } from "../src/stacks/worker-aws-stack";
 import { workPoolStackName } from "../src/work-pool/work-pool-stack";
 import { awsOutputsState, exampleAwsOutputs } from "./support/aws-state";
-import { describeWithPeers, PrefectServer, startPrefectServer } from "./support/peers";
+import { describeWithPeers, PrefectServer, runPython, startPrefectServer } from "./support/peers";
 import { describeWithTerraform, init, terraform, TerraformResult } from "./support/terraform";
 
 const AUTH_STRING = "admin:safety-test-not-a-real-password";
@@ -31,7 +31,6 @@ class WorkPoolFolder {
     const outdir = mkdtempSync(join(tmpdir(), "pool-safety-synth-"));
     synthesizeApps([resolved], outdir);
     const name = workPoolStackName(awsStackName(resolved));
-    const fresh = this.stackDir === "";
     this.stackDir = join(this.root, name);
     this.awsDir = join(this.root, awsStackName(resolved));
     mkdirSync(this.stackDir, { recursive: true });
@@ -41,7 +40,7 @@ class WorkPoolFolder {
     cpSync(join(outdir, "stacks", name, "assets"), join(this.stackDir, "assets"), { recursive: true });
     rmSync(outdir, { recursive: true, force: true });
     writeFileSync(join(this.awsDir, "terraform.tfstate"), awsOutputsState(outputs));
-    if (fresh) init(this.stackDir);
+    if (!existsSync(join(this.stackDir, ".terraform"))) init(this.stackDir);
     return this;
   }
 
@@ -84,7 +83,9 @@ class Prefect {
   async call(method: string, path: string, body?: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
     const headers: Record<string, string> = { "Content-Type": "application/json" };
     if (this.authString) headers.Authorization = `Basic ${Buffer.from(this.authString).toString("base64")}`;
-    const response = await fetch(`${this.url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const send = () => fetch(`${this.url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    // Once more when a kept-alive connection was closed by the server's idle timeout just then.
+    const response = await send().catch(send);
     const text = await response.text();
     return { status: response.status, json: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
   }
@@ -105,6 +106,37 @@ class Prefect {
   async deployment(id: string): Promise<Record<string, unknown>> {
     return (await this.call("GET", `/deployments/${id}`)).json;
   }
+}
+
+/** The JSON block after `<!-- example: NAME -->` in a help page: the docs show what the tests run. */
+function helpExample(page: string, name: string): PrefectEcsWorkerConfigInput {
+  const text = readFileSync(join(__dirname, "..", "help", page), "utf8");
+  const match = new RegExp(`<!-- example: ${name} -->\\s*\`\`\`json\\n([\\s\\S]*?)\`\`\``).exec(text);
+  if (!match) throw new Error(`help/${page} has no example ${name}`);
+  return JSON.parse(match[1]) as PrefectEcsWorkerConfigInput;
+}
+
+/**
+ * What the real worker makes of a pool's template for a deployment that passes no job variables:
+ * prefect-aws's ECSJobConfiguration.from_template_and_values, as the worker calls it for each flow run.
+ */
+function renderWithWorker(template: unknown, env: NodeJS.ProcessEnv): { task_definition?: Record<string, unknown>; error?: string } {
+  const code = [
+    "import asyncio, json, sys",
+    "from prefect_aws.workers.ecs_worker import ECSJobConfiguration",
+    "template = json.load(sys.stdin)",
+    "async def main():",
+    "    try:",
+    "        configuration = await ECSJobConfiguration.from_template_and_values(template, {})",
+    "    except Exception as error:",
+    "        print(json.dumps({'error': str(error)}))",
+    "        return",
+    "    print(json.dumps({'task_definition': configuration.task_definition}))",
+    "asyncio.run(main())",
+  ].join("\n");
+  const result = runPython("prefect", ["-c", code], env, JSON.stringify(template));
+  if (result.status !== 0) throw new Error(`python failed (${result.status}): ${result.stderr}`);
+  return JSON.parse(result.stdout.trim().split("\n").pop()!) as { task_definition?: Record<string, unknown>; error?: string };
 }
 
 type Properties = Record<string, { default?: unknown }>;
@@ -211,6 +243,41 @@ describeWithTerraform("Terraform gate: work pool safety against a real Prefect s
         } finally {
           folder.remove();
         }
+      });
+    });
+
+    describe("GIVEN the customization of the base job template", () => {
+      const noAuth: PrefectEcsWorkerConfigInput = { prefect: { server: "self-hosted", auth: "none" } };
+      const folder = new WorkPoolFolder();
+      afterAll(() => folder.remove());
+
+      async function appliedTemplate(config: PrefectEcsWorkerConfigInput): Promise<unknown> {
+        folder.synth({ ...config, ...noAuth }, exampleAwsOutputs(server.url)).applyOk();
+        const name = config.workPool?.name ?? "my-ecs-pool";
+        return (await prefect.pool(name))?.base_job_template;
+      }
+
+      it("WHEN help/work-pool.md's example is applied THEN the real worker renders a job for a deployment without job variables", async () => {
+        const example = helpExample("work-pool.md", "customize-base-job-template");
+        const rendered = renderWithWorker(await appliedTemplate({ ...example, workPool: { ...example.workPool, name: "custom-pool" } }), server.clientEnv);
+        expect(rendered.error).toBeUndefined();
+        expect(rendered.task_definition).toMatchObject({
+          ephemeralStorage: { sizeInGiB: 21 },
+          executionRoleArn: "arn:aws:iam::123456789012:role/ecsTaskExecutionRole",
+        });
+        expect(JSON.stringify(rendered.task_definition)).not.toContain("{{");
+      });
+
+      it("WHEN the guide's own example (task_definition defaulting to {}) is applied THEN the real worker refuses every such flow run", async () => {
+        const guide: PrefectEcsWorkerConfigInput = {
+          workPool: {
+            name: "guide-pool",
+            extraVariables: { task_definition: { type: "object", title: "Task Definition", description: "Custom ECS task definition overrides", default: {} } },
+            jobConfiguration: { task_definition: "{{ task_definition }}" },
+          },
+        };
+        const rendered = renderWithWorker(await appliedTemplate(guide), server.clientEnv);
+        expect(rendered.error).toContain("A task definition must be provided");
       });
     });
 
