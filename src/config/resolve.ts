@@ -246,7 +246,9 @@ function findPlaintextSecrets(value: unknown, path: PropertyKey[]): ConfigProble
   if (value && typeof value === "object") {
     const environment = path.length > 0 && ENVIRONMENT_SECTIONS.includes(String(path[path.length - 1]));
     return Object.entries(value).flatMap(([key, child]) =>
-      SECRET_KEY.test(key) || (key.toLowerCase() === "value" && path.length === 1 && SECRET_SECTIONS.includes(String(path[0])))
+      // worker.secrets maps names to references: its keys name secrets on purpose.
+      (SECRET_KEY.test(key) && field !== "worker.secrets") ||
+      (key.toLowerCase() === "value" && path.length === 1 && SECRET_SECTIONS.includes(String(path[0])))
         ? [{ field: fieldPath([...path, key]), value: "***", message: advice }]
         : environment && SECRET_ENVIRONMENT_NAME.test(key)
           ? [
@@ -612,6 +614,27 @@ class Resolver {
     for (const name of Object.keys(w.environment)) {
       if (RESERVED_ENVIRONMENT.includes(name)) {
         this.problem(`worker.environment.${name}`, w.environment[name], "is set by the stack itself (from prefect.apiUrl / eventsQueue.name); remove it");
+      }
+    }
+    const credential = this.config.prefect.auth === "none" ? [] : ["PREFECT_API_KEY", "PREFECT_API_AUTH_STRING"];
+    for (const [name, reference] of Object.entries(w.secrets)) {
+      const field = `worker.secrets.${name}`;
+      if (RESERVED_ENVIRONMENT.includes(name) || credential.includes(name)) {
+        this.problem(field, reference, "is set by the stack itself (the API URL, the events queue or the Prefect credential from secret); remove it");
+      } else if (name in w.environment) {
+        this.problem(field, reference, `is also worker.environment.${name}; a variable is either plain or secret`);
+      }
+      // A parameter name must start with /, so that a plain value (a password, say) is never taken for one.
+      const isReference =
+        matches("secretsManagerSecretArn", reference) || matches("ssmParameterArn", reference) || (reference.startsWith("/") && matches("ssmParameterName", reference));
+      if (!isReference) {
+        // Not echoed: what is not a reference may be the secret itself.
+        this.problem(
+          field,
+          "***",
+          `must be a reference, not a value: ${AWS_FORMATS.secretsManagerSecretArn.allowed}, ${AWS_FORMATS.ssmParameterArn.allowed}, ` +
+            `or an SSM parameter name starting with / (${AWS_FORMATS.ssmParameterName.allowed})`,
+        );
       }
     }
     return w;

@@ -330,7 +330,21 @@ export const CONFIG_SCHEMA = z
             z.string(),
           )
           .default({})
-          .describe("Extra plain environment variables of the worker container (never secrets)."),
+          .describe(
+            "Extra plain environment variables of the worker container (never secrets: names that say secret, " +
+              "password, token or key are refused; use worker.secrets).",
+          ),
+        secrets: z
+          .record(
+            z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: "must be an environment variable name" }),
+            z.string().min(1),
+          )
+          .default({})
+          .describe(
+            "Extra secret environment variables of the worker container, by reference: name → the full ARN of a " +
+              "Secrets Manager secret, or an SSM parameter ARN or name. ECS reads them with valueFrom when the task " +
+              "starts; the execution role may read exactly these.",
+          ),
       })
       .prefault({})
       .describe("The worker's task definition and ECS service (guide steps 18-19)."),

@@ -1,10 +1,10 @@
-import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
 import { DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
 import { SecretsmanagerSecretVersion } from "@cdktf/provider-aws/lib/secretsmanager-secret-version";
 import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
 import { Construct } from "constructs";
 import { ResolvedSecret } from "../config/resolve";
+import { ssmParameterArn } from "./ssm-parameter-arn";
 
 export interface WorkerApiSecretProps {
   readonly secret: ResolvedSecret;
@@ -52,7 +52,7 @@ export class WorkerApiSecret extends Construct {
     }
 
     if (secret.mode === "existing") {
-      this.arn = secret.existingArn ?? this.parameterArn(props, secret.existingParameterName as string);
+      this.arn = secret.existingArn ?? ssmParameterArn(this, props.partition, props.region, secret.existingParameterName as string);
     } else if (secret.store === "secretsmanager") {
       this.secretsManagerSecret = new SecretsmanagerSecret(this, "secret", {
         name: secret.name,
@@ -99,13 +99,5 @@ export class WorkerApiSecret extends Construct {
         resources: [secret.kmsKeyArn],
       });
     }
-  }
-
-  /** An existing parameter given by name: its ARN, built without reading the parameter (which would copy the value into state). */
-  private parameterArn(props: WorkerApiSecretProps, name: string): string {
-    const caller = new DataAwsCallerIdentity(this, "caller");
-    caller.overrideLogicalId("current");
-    const path = name.startsWith("/") ? name.slice(1) : name;
-    return `arn:${props.partition}:ssm:${props.region}:${caller.accountId}:parameter/${path}`;
   }
 }

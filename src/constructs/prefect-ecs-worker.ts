@@ -13,6 +13,7 @@ import { renderPrefectYaml } from "./prefect-yaml";
 import { FlowRunTaskRole, TaskExecutionRole, WorkerTaskRole } from "./roles";
 import { WorkerSecurityGroup } from "./worker-security-group";
 import { WorkerService } from "./worker-service";
+import { ContainerSecrets } from "./container-secrets";
 
 /**
  * Values that may differ per environment. Each may be a literal or a Terraform
@@ -70,6 +71,8 @@ export class PrefectEcsWorker extends Construct {
   public readonly cluster: WorkerCluster;
   /** Undefined when the server has no auth. */
   public readonly apiSecret?: WorkerApiSecret;
+  /** worker.secrets: the container's secret variables by reference and the execution role's right to read them. */
+  public readonly containerSecrets: ContainerSecrets;
   public readonly executionRole: TaskExecutionRole;
   public readonly workerTaskRole: WorkerTaskRole;
   /** Undefined when flowRunTaskRole.enabled is false. */
@@ -132,6 +135,12 @@ export class PrefectEcsWorker extends Construct {
       partition,
       secretReadStatements: this.apiSecret?.readStatements,
     });
+    this.containerSecrets = new ContainerSecrets(this, "container_secrets", {
+      secrets: config.worker.secrets,
+      executionRole: this.executionRole.role,
+      partition,
+      region,
+    });
 
     this.eventsQueue = new EcsEventsQueue(this, "events", {
       queueName: config.eventsQueue.name,
@@ -186,6 +195,7 @@ export class PrefectEcsWorker extends Construct {
       eventsQueueName: this.eventsQueue.queue.name,
       environment: worker.environment,
       apiSecret: this.apiSecret,
+      secrets: this.containerSecrets.entries,
       executionRoleArn: this.executionRole.role.arn,
       taskRoleArn: this.workerTaskRole.role.arn,
       clusterArn: this.cluster.arn,

@@ -30,6 +30,11 @@ export interface WorkerServiceProps {
    * @default none: the server has no auth
    */
   readonly apiSecret?: { readonly environmentName: string; readonly arn: string };
+  /**
+   * Further secret variables, each injected with `valueFrom`.
+   * @default none
+   */
+  readonly secrets?: readonly { readonly name: string; readonly valueFrom: string }[];
   readonly executionRoleArn: string;
   readonly taskRoleArn: string;
   readonly clusterArn: string;
@@ -77,7 +82,10 @@ export class WorkerService extends Construct {
       // The worker's own health endpoint (--with-healthcheck): unhealthy when it stops polling Prefect.
       healthCheck: WORKER_HEALTH_CHECK,
       environment,
-      secrets: props.apiSecret ? [{ name: props.apiSecret.environmentName, valueFrom: props.apiSecret.arn }] : [],
+      secrets: [
+        ...(props.apiSecret ? [{ name: props.apiSecret.environmentName, valueFrom: props.apiSecret.arn }] : []),
+        ...(props.secrets ?? []),
+      ],
       logConfiguration: {
         logDriver: "awslogs",
         options: {
