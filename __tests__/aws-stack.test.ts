@@ -812,13 +812,12 @@ describe("GIVEN prefect.apiUrl is a Prefect Cloud workspace URL WHEN synthesized
 // ================================================================= strings with special characters
 
 /**
- * A pool name that YAML would misread unquoted (leading `@` is a reserved
- * indicator, `: ` starts a mapping) and a shell would split, yet valid for
- * Prefect and for the PrefectWorkPool tag (quotes and # are rejected by the
- * configuration because AWS tag values cannot hold them).
+ * A pool name that YAML would misread unquoted (0x1F is the number 31 in YAML
+ * 1.2), yet valid for Prefect, prefect-aws's task-definition family and the
+ * PrefectWorkPool tag.
  */
-describe("GIVEN a work pool named `@team: a = 1` (explicit AWS names) WHEN synthesized", () => {
-  const POOL = "@team: a = 1";
+describe("GIVEN a work pool named `0x1F` (explicit AWS names) WHEN synthesized", () => {
+  const POOL = "0x1F";
   const json = synthesizedOnce({
     workPool: { name: POOL },
     eventsQueue: { name: "team-a-events", deadLetterQueueName: "team-a-events-dlq", ruleName: "team-a-task-state-changes" },
