@@ -93,6 +93,7 @@ describe("configuration docs: JSON Schema", () => {
       "workPool.extraVariables",
       "workPool.jobConfiguration",
       "worker.environment",
+      "worker.secrets",
     ]);
     for (const [path, node] of objects) {
       if (maps.includes(path)) continue;
