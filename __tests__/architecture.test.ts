@@ -120,7 +120,7 @@ describe("GIVEN the default configuration", () => {
     ["aws_ecs_service.worker", "aws_security_group.worker"],
     ["aws_ecs_service.worker", "data.aws_subnets.default_vpc"],
     // depends_on
-    ["aws_ecs_service.worker", "aws_iam_role_policy_attachment.execution_role_managed_policy"],
+    ["aws_ecs_service.worker", "aws_iam_role_policy.execution_role_policy"],
     ["aws_ecs_service.worker", "aws_iam_role_policy.execution_role_secret_policy"],
     ["aws_ecs_task_definition.worker", "aws_iam_role.execution_role"],
     ["aws_ecs_task_definition.worker", "aws_iam_role.worker_task_role"],
@@ -145,7 +145,7 @@ describe("GIVEN the default configuration", () => {
   it("THEN the remote state reaches, dotted, exactly the AWS outputs the work-pool stack reads", () => {
     const read = [...JSON.stringify(workPool).matchAll(/data\.terraform_remote_state\.aws_stack\.outputs\.(\w+)/g)].map((m) => m[1]);
     const expected = [...new Set(read)].sort();
-    expect(expected).toEqual(expect.arrayContaining(["cluster_arn", "execution_role_arn", "prefect_api_url", "subnet_ids", "vpc_id"]));
+    expect(expected).toEqual(expect.arrayContaining(["cluster_arn", "flow_run_execution_role_arn", "prefect_api_url", "subnet_ids", "vpc_id"]));
     const crossing = [...edges].filter((e) => e.includes(" -.-> "));
     expect(crossing).toEqual(expected.map((output) => `data.terraform_remote_state.aws_stack -.-> output.${output}`));
     for (const output of expected) expect(Object.keys(aws.output)).toContain(output);

@@ -38,12 +38,16 @@ const EXAMPLE_ECR_URL = "123456789012.dkr.ecr.us-east-1.amazonaws.com/my-ecs-poo
 /** The guide's runner-task-policy.json (inventory §2.6), per bucket. */
 const GUIDE_S3_BUCKET_ACTIONS = ["s3:ListBucket", "s3:GetBucketLocation"];
 const GUIDE_S3_OBJECT_ACTIONS = ["s3:PutObject", "s3:PutObjectAcl", "s3:GetObject", "s3:GetObjectAcl", "s3:DeleteObject"];
+/** The same without s3:PutObjectAcl: flow runs never set object ACLs (buckets own their objects by default). */
+const S3_OBJECT_ACTIONS = GUIDE_S3_OBJECT_ACTIONS.filter((action) => action !== "s3:PutObjectAcl");
+const MANAGED_EXECUTION_POLICY = "arn:${data.aws_partition.current.partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy";
 const STACK_OUTPUTS = [
   "cluster_arn",
   "vpc_id",
   "subnet_ids",
   "security_group_ids",
   "execution_role_arn",
+  "flow_run_execution_role_arn",
   "worker_task_role_arn",
   "flow_run_task_role_arn",
   "events_queue_name",
@@ -225,11 +229,36 @@ function expectEveryManagedPolicyAttached(json: TerraformJson): void {
 }
 
 /** The execution role's inline secret policy statements. */
-function secretPolicyStatements(json: TerraformJson): PolicyStatement[] {
-  const policy = resourceOf(json, "aws_iam_role_policy", "execution_role_secret_policy");
-  expect(policy.role).toBe(ref("aws_iam_role.execution_role", "name"));
+function secretPolicyStatements(json: TerraformJson, role = "execution_role"): PolicyStatement[] {
+  const policy = resourceOf(json, "aws_iam_role_policy", `${role}_secret_policy`);
+  expect(policy.role).toBe(ref(`aws_iam_role.${role}`, "name"));
   expect(policy.name).toBe("PrefectECSWorkerSecretPolicy");
   return statementsOf(json, policy.policy);
+}
+
+/** The scoped image-and-log policy of an execution role (what replaces AWS's managed policy). */
+function executionPolicyStatements(json: TerraformJson, role: string): PolicyStatement[] {
+  const policy = resourceOf(json, "aws_iam_role_policy", `${role}_policy`);
+  expect(policy.role).toBe(ref(`aws_iam_role.${role}`, "name"));
+  expect(policy.name).toBe("PrefectECSTaskExecutionPolicy");
+  return statementsOf(json, policy.policy);
+}
+
+/** The kms:Decrypt statement a customer key adds: the key, only through the store's service, only for our secret. */
+function decryptThrough(service: "secretsmanager" | "ssm", secretArn: string): Omit<PolicyStatement, "sid"> {
+  return {
+    effect: "Allow",
+    actions: ["kms:Decrypt"],
+    resources: [KMS_KEY_ARN],
+    condition: [
+      { test: "StringEquals", variable: "kms:ViaService", values: [`${service}.\${var.aws_region}.amazonaws.com`] },
+      {
+        test: "StringEquals",
+        variable: `kms:EncryptionContext:${service === "ssm" ? "PARAMETER_ARN" : "SecretARN"}`,
+        values: [secretArn],
+      },
+    ],
+  };
 }
 
 const ECS_TASKS_TRUST = [
@@ -292,17 +321,48 @@ describe("GIVEN no configuration (the guide's own names) WHEN the AWS stack is s
       expect(permissionsOf(statementsOf(json(), role.assume_role_policy))).toEqual(ECS_TASKS_TRUST);
     });
 
-    it("THEN exactly the guide's three roles exist", () => {
+    it("THEN the guide's three roles exist, plus a separate execution role for flow runs", () => {
       expect(Object.keys(resourcesOfType(json(), "aws_iam_role")).sort()).toEqual(
-        ["execution_role", "flow_run_task_role", "worker_task_role"].sort(),
+        ["execution_role", "flow_run_execution_role", "flow_run_task_role", "worker_task_role"].sort(),
       );
+      expect(resourceOf(json(), "aws_iam_role", "flow_run_execution_role").name).toBe("PrefectECSRunnerExecutionRole");
     });
 
-    it("THEN the execution role has the AWS managed AmazonECSTaskExecutionRolePolicy attached", () => {
-      expect(bodyOf(json(), "aws_iam_role_policy_attachment", "execution_role_managed_policy")).toEqual({
-        role: ref("aws_iam_role.execution_role", "name"),
-        policy_arn: "arn:${data.aws_partition.current.partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy",
-      });
+    it("THEN no AWS managed policy is attached: AmazonECSTaskExecutionRolePolicy would allow pulls from every repository and writes to every log group", () => {
+      const attached = Object.values(resourcesOfType(json(), "aws_iam_role_policy_attachment")).map((a) => a.policy_arn);
+      expect(attached).not.toContain(MANAGED_EXECUTION_POLICY);
+    });
+
+    it("THEN the worker's execution role may write only the worker's log streams and pulls nothing from ECR (its image is on Docker Hub)", () => {
+      expect(permissionsOf(executionPolicyStatements(json(), "execution_role"))).toEqual([
+        {
+          effect: "Allow",
+          actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
+          resources: [`${ref("aws_cloudwatch_log_group.worker", "arn")}:log-stream:*`],
+        },
+      ]);
+    });
+
+    it("THEN the flow runs' execution role may pull only from the flow-image repository and write only the flow-run log streams", () => {
+      expect(permissionsOf(executionPolicyStatements(json(), "flow_run_execution_role"))).toEqual([
+        { effect: "Allow", actions: ["ecr:GetAuthorizationToken"], resources: ["*"] },
+        {
+          effect: "Allow",
+          actions: ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"],
+          resources: [ref("aws_ecr_repository.flow_images", "arn")],
+        },
+        {
+          effect: "Allow",
+          actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
+          resources: [`${ref("aws_cloudwatch_log_group.flow_runs", "arn")}:log-stream:*`],
+        },
+      ]);
+    });
+
+    it("THEN the flow runs' execution role reads the same secret, and nothing else", () => {
+      expect(permissionsOf(secretPolicyStatements(json(), "flow_run_execution_role"))).toEqual(
+        permissionsOf(secretPolicyStatements(json())),
+      );
     });
 
     it("THEN the execution role's inline PrefectECSWorkerSecretPolicy allows only secretsmanager:GetSecretValue on exactly the secret's full ARN", () => {
@@ -365,7 +425,7 @@ describe("GIVEN no configuration (the guide's own names) WHEN the AWS stack is s
         {
           effect: "Allow",
           actions: ["iam:PassRole"],
-          resources: [ref("aws_iam_role.execution_role", "arn"), ref("aws_iam_role.flow_run_task_role", "arn")],
+          resources: [ref("aws_iam_role.flow_run_execution_role", "arn"), ref("aws_iam_role.flow_run_task_role", "arn")],
           condition: [{ test: "StringEquals", variable: "iam:PassedToService", values: ["ecs-tasks.amazonaws.com"] }],
         },
         {
@@ -591,10 +651,7 @@ describe("GIVEN no configuration (the guide's own names) WHEN the AWS stack is s
 
     it("THEN it waits for the execution role's policies, so the first task can pull the image and read the secret", () => {
       expect(resourceOf(json(), "aws_ecs_service", "worker").depends_on).toEqual(
-        expect.arrayContaining([
-          "aws_iam_role_policy_attachment.execution_role_managed_policy",
-          "aws_iam_role_policy.execution_role_secret_policy",
-        ]),
+        expect.arrayContaining(["aws_iam_role_policy.execution_role_policy", "aws_iam_role_policy.execution_role_secret_policy"]),
       );
     });
   });
@@ -779,7 +836,22 @@ describe("GIVEN no configuration (the guide's own names) WHEN the AWS stack is s
 // ================================================================= prefect.apiUrl configured
 
 describe('GIVEN iam.policies "guide" WHEN synthesized', () => {
-  const json = synthesizedOnce({ iam: { policies: "guide" } });
+  const json = synthesizedOnce({ iam: { policies: "guide" }, flowRunTaskRole: { s3Buckets: ["prefect-demo-bucket"] } });
+
+  it("THEN there is the guide's one execution role, for the worker and flow runs, with AWS's managed AmazonECSTaskExecutionRolePolicy", () => {
+    expect(Object.keys(resourcesOfType(json(), "aws_iam_role")).sort()).toEqual(["execution_role", "flow_run_task_role", "worker_task_role"]);
+    expect(bodyOf(json(), "aws_iam_role_policy_attachment", "execution_role_managed_policy")).toEqual({
+      role: ref("aws_iam_role.execution_role", "name"),
+      policy_arn: MANAGED_EXECUTION_POLICY,
+    });
+    expect(resourcesOfType(json(), "aws_iam_role_policy")).not.toHaveProperty("execution_role_policy");
+    expect(json().output.flow_run_execution_role_arn.value).toBe(ref("aws_iam_role.execution_role", "arn"));
+  });
+
+  it("THEN the flow-run task role keeps the guide's s3:PutObjectAcl", () => {
+    const policy = resourceOf(json(), "aws_iam_policy", "flow_run_task_policy");
+    expect(allActions(statementsOf(json(), policy.policy))).toEqual([...GUIDE_S3_BUCKET_ACTIONS, ...GUIDE_S3_OBJECT_ACTIONS]);
+  });
 
   it("THEN the worker task role has managed policy ecsTaskPolicy with exactly the guide's 12 actions on *", () => {
     const policy = resourceOf(json(), "aws_iam_policy", "worker_task_policy");
@@ -929,7 +1001,7 @@ describe("GIVEN an SSM SecureString parameter encrypted with a customer KMS key 
   it("THEN the execution role may ssm:GetParameters on exactly the parameter and kms:Decrypt on exactly the key", () => {
     expect(permissionsOf(secretPolicyStatements(json()))).toEqual([
       { effect: "Allow", actions: ["ssm:GetParameters"], resources: [ref("aws_ssm_parameter.prefect_api_secret", "arn")] },
-      { effect: "Allow", actions: ["kms:Decrypt"], resources: [KMS_KEY_ARN] },
+      decryptThrough("ssm", ref("aws_ssm_parameter.prefect_api_secret", "arn")),
     ]);
   });
 
@@ -950,7 +1022,7 @@ describe("GIVEN a Secrets Manager secret with a customer KMS key (the guide's CM
   it("THEN the execution role may GetSecretValue on exactly the secret and kms:Decrypt on exactly the key", () => {
     expect(permissionsOf(secretPolicyStatements(json()))).toEqual([
       { effect: "Allow", actions: ["secretsmanager:GetSecretValue"], resources: [ref("aws_secretsmanager_secret.prefect_api_secret", "arn")] },
-      { effect: "Allow", actions: ["kms:Decrypt"], resources: [KMS_KEY_ARN] },
+      decryptThrough("secretsmanager", ref("aws_secretsmanager_secret.prefect_api_secret", "arn")),
     ]);
   });
 });
@@ -1043,9 +1115,11 @@ describe("GIVEN a self-hosted server without auth WHEN synthesized", () => {
     expect(container.environment.map((e) => e.name)).not.toContain("PREFECT_API_AUTH_STRING");
   });
 
-  it("THEN the execution role has no secret policy, only the managed execution policy", () => {
-    expect(resourcesOfType(json(), "aws_iam_role_policy")).not.toHaveProperty("execution_role_secret_policy");
-    expect(resourceOf(json(), "aws_iam_role_policy_attachment", "execution_role_managed_policy")).toBeDefined();
+  it("THEN neither execution role has a secret policy, only its image-and-log policy", () => {
+    const inline = Object.keys(resourcesOfType(json(), "aws_iam_role_policy"));
+    expect(inline).not.toContain("execution_role_secret_policy");
+    expect(inline).not.toContain("flow_run_execution_role_secret_policy");
+    expect(inline).toEqual(expect.arrayContaining(["execution_role_policy", "flow_run_execution_role_policy"]));
   });
 
   it("THEN no secret variable and no secret_arn output exist", () => {
@@ -1143,14 +1217,14 @@ describe("GIVEN flowRunTaskRole.s3Buckets WHEN synthesized", () => {
   const json = synthesizedOnce({ flowRunTaskRole: { s3Buckets: ["prefect-demo-bucket", "second-bucket"] } });
   const bucketArn = (bucket: string) => `arn:\${data.aws_partition.current.partition}:s3:::${bucket}`;
 
-  it("THEN managed policy PrefectECSRunnerTaskPolicy has the guide's two S3 statements over every bucket and its objects", () => {
+  it("THEN managed policy PrefectECSRunnerTaskPolicy has the guide's two S3 statements over every bucket and its objects, without s3:PutObjectAcl", () => {
     const policy = resourceOf(json(), "aws_iam_policy", "flow_run_task_policy");
     expect(policy.name).toBe("PrefectECSRunnerTaskPolicy");
     expect(permissionsOf(statementsOf(json(), policy.policy))).toEqual([
       { effect: "Allow", actions: GUIDE_S3_BUCKET_ACTIONS, resources: [bucketArn("prefect-demo-bucket"), bucketArn("second-bucket")] },
       {
         effect: "Allow",
-        actions: GUIDE_S3_OBJECT_ACTIONS,
+        actions: S3_OBJECT_ACTIONS,
         resources: [`${bucketArn("prefect-demo-bucket")}/*`, `${bucketArn("second-bucket")}/*`],
       },
     ]);

@@ -95,6 +95,7 @@ describe("defaults: the guide's own names", () => {
     });
     expect(config.roles).toEqual({
       executionRoleName: "ecsTaskExecutionRole",
+      flowRunExecutionRoleName: "PrefectECSRunnerExecutionRole",
       workerTaskRoleName: "ecsTaskRole",
       workerPolicyName: "ecsTaskPolicy",
     });

@@ -221,7 +221,7 @@ describe.each(CASES)("HCL synthesis, GIVEN $name", ({ config }) => {
       expect(dependsOn(tree.resource, (address) => address.replace(/^\$\{(.*)\}$/, "$1"))).toEqual(dependsOn(tf.resource, (a) => a));
       expect(text).not.toMatch(/depends_on = \[\s*"/);
     }
-    expect(hcl.aws).toMatch(/^depends_on = \[aws_iam_role_policy_attachment\.execution_role_managed_policy, aws_iam_role_policy\.execution_role_secret_policy\]$/m);
+    expect(hcl.aws).toMatch(/^depends_on = \[aws_iam_role_policy\.execution_role_policy, aws_iam_role_policy\.execution_role_secret_policy\]$/m);
   });
 
   it("THEN the work-pool resources (input, triggers, provisioner commands and environment) are the JSON output's", () => {

@@ -54,6 +54,7 @@ const PREFECT_DEFAULT_LOG_STREAM_ARN = `arn:aws:logs:${REGION}:${ACCOUNT}:log-gr
 const OTHER_RULE_ARN = `arn:aws:events:${REGION}:${ACCOUNT}:rule/other-rule`;
 const OTHER_SECRET_ARN = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:other-secret-XyZ123`;
 const OTHER_PARAMETER_ARN = `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/other/secret`;
+const OTHER_REPOSITORY_ARN = `arn:aws:ecr:${REGION}:${ACCOUNT}:repository/other-team/app`;
 const OTHER_KMS_KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT}:key/99999999-8888-7777-6666-555555555555`;
 
 /**
@@ -149,20 +150,35 @@ interface Stack {
   documents: Record<string, PolicyJson>;
   /** Identity policies of the worker task role: the managed worker_task_policy and the inline worker_task_sqs_policy. */
   workerPolicies: PolicyJson[];
-  /** The inline execution_role_secret_policy (AWS's managed AmazonECSTaskExecutionRolePolicy is left out). */
-  executionPolicies: PolicyJson[];
+  /** The two execution roles ECS uses: the worker's and the flow runs' (the same role in guide mode). */
+  executionRoles: ExecutionRole[];
   queuePolicy: PolicyJson;
   workerPrincipal: string;
-  executionPrincipal: string;
   /** The queue the observer reads: the one named in the worker's PREFECT_INTEGRATIONS_AWS_ECS_OBSERVER_SQS_QUEUE_NAME. */
   queueArn: string;
   ruleArn: string;
+  /** The worker's own execution role: never passed to flow runs. */
   executionRoleArn: string;
+  /** The flow runs' execution role (the work pool's execution_role_arn). */
+  flowRunExecutionRoleArn: string;
   flowRunTaskRoleArn?: string;
+  flowImageRepositoryArn?: string;
   flowRunLogStreamArn?: string;
   workerLogStreamArn: string;
   /** The ARN ECS reads the worker's credential from (the container's secrets[].valueFrom). */
   secretArn?: string;
+}
+
+interface ExecutionRole {
+  /** Terraform logical name of the role, e.g. `execution_role`. */
+  role: string;
+  principal: string;
+  /** Its inline policies, rendered (`<role>_policy`, `<role>_secret_policy`, when present). */
+  policies: PolicyJson[];
+  /** A stream of the log group its tasks log to. */
+  logStreamArn?: string;
+  /** The ECR repository its tasks pull from. */
+  repositoryArn?: string;
 }
 
 function named(document: PolicyJson, id: string): PolicyJson {
@@ -174,7 +190,10 @@ function loadStack(c: Case): Stack {
   const refs = exampleRefs(json);
   const documents = Object.fromEntries(policyDocumentNames(json).map((name) => [name, renderPolicyDocument(json, name, refs)]));
   const render = (type: string, name: string) => named(documents[policyOf(json, type, name)], `${type}.${name}`);
-  const hasSecretPolicy = json.resource.aws_iam_role_policy?.execution_role_secret_policy !== undefined;
+  const inlinePolicies = (role: string) =>
+    [`${role}_policy`, `${role}_secret_policy`]
+      .filter((name) => json.resource.aws_iam_role_policy?.[name] !== undefined)
+      .map((name) => render("aws_iam_role_policy", name));
 
   const container = json.locals?.worker_container as
     | { environment?: { name: string; value: string }[]; secrets?: { name: string; valueFrom: string }[] }
@@ -185,6 +204,8 @@ function loadStack(c: Case): Stack {
   const valueFrom = container.secrets?.[0]?.valueFrom;
   const roleName = (name: string) => refs[`aws_iam_role.${name}.name`];
   const flowRunGroup = refs["aws_cloudwatch_log_group.flow_runs.arn"];
+  const flowRunLogStreamArn = flowRunGroup && `${flowRunGroup}:log-stream:prefect-logs_${POOL}_abc/prefect/${TASK_ID}`;
+  const workerLogStreamArn = `${refs["aws_cloudwatch_log_group.worker.arn"]}:log-stream:worker/prefect-worker/${TASK_ID}`;
 
   return {
     json,
@@ -192,16 +213,31 @@ function loadStack(c: Case): Stack {
     documents,
     clusterArn: c.clusterArn,
     workerPolicies: [render("aws_iam_policy", "worker_task_policy"), render("aws_iam_role_policy", "worker_task_sqs_policy")],
-    executionPolicies: hasSecretPolicy ? [render("aws_iam_role_policy", "execution_role_secret_policy")] : [],
+    executionRoles: [
+      {
+        role: "execution_role",
+        principal: `arn:aws:sts::${ACCOUNT}:assumed-role/${roleName("execution_role")}/${TASK_ID}`,
+        policies: inlinePolicies("execution_role"),
+        logStreamArn: workerLogStreamArn,
+      },
+      {
+        role: "flow_run_execution_role",
+        principal: `arn:aws:sts::${ACCOUNT}:assumed-role/${roleName("flow_run_execution_role")}/${TASK_ID}`,
+        policies: inlinePolicies("flow_run_execution_role"),
+        logStreamArn: flowRunLogStreamArn,
+        repositoryArn: refs["aws_ecr_repository.flow_images.arn"],
+      },
+    ],
     queuePolicy: render("aws_sqs_queue_policy", "events_queue_policy"),
     workerPrincipal: `arn:aws:sts::${ACCOUNT}:assumed-role/${roleName("worker_task_role")}/${TASK_ID}`,
-    executionPrincipal: `arn:aws:sts::${ACCOUNT}:assumed-role/${roleName("execution_role")}/${TASK_ID}`,
     queueArn: `arn:aws:sqs:${REGION}:${ACCOUNT}:${interpolate(queueName, refs)}`,
     ruleArn: refs["aws_cloudwatch_event_rule.ecs_task_state_changes.arn"],
     executionRoleArn: refs["aws_iam_role.execution_role.arn"],
+    flowRunExecutionRoleArn: refs["aws_iam_role.flow_run_execution_role.arn"] ?? refs["aws_iam_role.execution_role.arn"],
     flowRunTaskRoleArn: refs["aws_iam_role.flow_run_task_role.arn"],
-    flowRunLogStreamArn: flowRunGroup && `${flowRunGroup}:log-stream:prefect-logs_${POOL}_abc/prefect/${TASK_ID}`,
-    workerLogStreamArn: `${refs["aws_cloudwatch_log_group.worker.arn"]}:log-stream:worker/prefect-worker/${TASK_ID}`,
+    flowImageRepositoryArn: refs["aws_ecr_repository.flow_images.arn"],
+    flowRunLogStreamArn,
+    workerLogStreamArn,
     secretArn: valueFrom === undefined ? undefined : interpolate(valueFrom, refs),
   };
 }
@@ -256,8 +292,8 @@ const WORKER_CALLS: Call[] = [
     }),
   },
   {
-    title: "iam:PassRole of the execution role (executionRoleArn of the task definition) to ECS tasks",
-    request: (s) => ({ action: "iam:PassRole", resource: s.executionRoleArn, context: { "iam:PassedToService": ECS_TASKS } }),
+    title: "iam:PassRole of the flow runs' execution role (executionRoleArn of the task definition) to ECS tasks",
+    request: (s) => ({ action: "iam:PassRole", resource: s.flowRunExecutionRoleArn, context: { "iam:PassedToService": ECS_TASKS } }),
   },
   { title: "ecs:DescribeTaskDefinition", request: () => ({ action: "ecs:DescribeTaskDefinition", resource: "*" }) },
   {
@@ -330,8 +366,12 @@ const OUT_OF_SCOPE: Call[] = [
     request: () => ({ action: "iam:PassRole", resource: OTHER_ROLE_ARN, context: { "iam:PassedToService": ECS_TASKS } }),
   },
   {
-    title: "iam:PassRole of our execution role to another service (lambda.amazonaws.com)",
-    request: (s) => ({ action: "iam:PassRole", resource: s.executionRoleArn, context: { "iam:PassedToService": "lambda.amazonaws.com" } }),
+    title: "iam:PassRole of the worker's own execution role to ECS tasks (a flow run could otherwise run as it)",
+    request: (s) => ({ action: "iam:PassRole", resource: s.executionRoleArn, context: { "iam:PassedToService": ECS_TASKS } }),
+  },
+  {
+    title: "iam:PassRole of the flow runs' execution role to another service (lambda.amazonaws.com)",
+    request: (s) => ({ action: "iam:PassRole", resource: s.flowRunExecutionRoleArn, context: { "iam:PassedToService": "lambda.amazonaws.com" } }),
   },
   {
     title: "iam:PassRole of our flow-run task role to another service (ec2.amazonaws.com)",
@@ -493,68 +533,87 @@ describe.each(CASES)("GIVEN $title", (c) => {
     });
   });
 
-  if (c.secret) {
-    const secret = c.secret;
-    const store = secret.readAction.startsWith("ssm:") ? "ssm" : "secretsmanager";
+  describe.each([
+    { index: 0, name: "the worker's execution role" },
+    { index: 1, name: "the flow runs' execution role" },
+  ])("WHEN ECS starts a task with $name", ({ index }) => {
+    const role = () => stack.executionRoles[index];
+    const ask = (request: Request) => decide(role().principal, role().policies, request);
+    const store = c.secret?.readAction.startsWith("ssm:") ? "ssm" : "secretsmanager";
     const otherOfStore = store === "ssm" ? OTHER_PARAMETER_ARN : OTHER_SECRET_ARN;
+    const encryptionContextKey = store === "ssm" ? "kms:EncryptionContext:PARAMETER_ARN" : "kms:EncryptionContext:SecretARN";
+    const viaService = { "kms:ViaService": `${store}.${REGION}.amazonaws.com` };
 
-    describe("WHEN ECS reads the worker's credential with the execution role", () => {
-      it("THEN the role has AWS's AmazonECSTaskExecutionRolePolicy and exactly our inline execution_role_secret_policy", () => {
-        expect(attachedTo(stack.json, "execution_role")).toEqual({
-          managed: ["arn:${data.aws_partition.current.partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"],
-          inline: ["execution_role_secret_policy"],
-          embedded: [],
-        });
+    it("THEN the role has no AWS managed policy (which would allow every repository and log group), only our inline policies", () => {
+      const attached = attachedTo(stack.json, role().role);
+      expect({ ...attached, inline: attached.inline.filter((name) => !name.endsWith("secret_policy")) }).toEqual({
+        managed: [],
+        inline: role().policies.length > 0 ? [`${role().role}_policy`] : [],
+        embedded: [],
       });
+    });
+
+    it("THEN the awslogs driver's logs:CreateLogStream and logs:PutLogEvents into its own log group are Allowed", async () => {
+      const stream = role().logStreamArn;
+      if (!stream) return expect(c.flowRunLogs).toBe(false);
+      for (const action of ["logs:CreateLogStream", "logs:PutLogEvents"]) {
+        expectDecision(await ask({ action, resource: stream }), "Allowed");
+      }
+    });
+
+    it("THEN writing into the other role's log group or another group is ImplicitlyDenied", async () => {
+      const others = [OTHER_LOG_STREAM_ARN, ...stack.executionRoles.filter((_, i) => i !== index).map((r) => r.logStreamArn)];
+      for (const stream of others.filter((arn): arn is string => arn !== undefined)) {
+        expectDecision(await ask({ action: "logs:PutLogEvents", resource: stream }), "ImplicitlyDenied");
+      }
+    });
+
+    it("THEN pulling its images is Allowed exactly where it has an ECR repository (ecr:GetAuthorizationToken only with it)", async () => {
+      const repository = role().repositoryArn;
+      expectDecision(await ask({ action: "ecr:GetAuthorizationToken", resource: "*" }), repository ? "Allowed" : "ImplicitlyDenied");
+      if (!repository) return;
+      for (const action of ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"]) {
+        expectDecision(await ask({ action, resource: repository }), "Allowed");
+      }
+    });
+
+    it("THEN pulling from another ECR repository is ImplicitlyDenied", async () => {
+      expectDecision(await ask({ action: "ecr:BatchGetImage", resource: OTHER_REPOSITORY_ARN }), "ImplicitlyDenied");
+    });
+
+    if (c.secret) {
+      const secret = c.secret;
 
       it("THEN the container's secret is the expected one", () => {
         if (secret.existingArn) expect(stack.secretArn).toBe(secret.existingArn);
         else expect(stack.secretArn).toBe(stack.refs[`${store === "ssm" ? "aws_ssm_parameter" : "aws_secretsmanager_secret"}.prefect_api_secret.arn`]);
       });
 
-      it(`THEN ${secret.readAction} on exactly the container's secret ARN is Allowed`, async () => {
-        expectDecision(
-          await decide(stack.executionPrincipal, stack.executionPolicies, { action: secret.readAction, resource: stack.secretArn as string }),
-          "Allowed",
-        );
-      });
-
-      it("THEN the policy grants that read (and kms:Decrypt on the configured key) and nothing else", () => {
-        const granted = stack.executionPolicies.flatMap((p) => p.Statement).map((s) => ({ Effect: s.Effect, Action: s.Action, Resource: s.Resource, Condition: s.Condition }));
-        expect(granted).toEqual([
-          { Effect: "Allow", Action: [secret.readAction], Resource: [stack.secretArn], Condition: undefined },
-          ...(c.kmsKeyArn ? [{ Effect: "Allow", Action: ["kms:Decrypt"], Resource: [c.kmsKeyArn], Condition: undefined }] : []),
-        ]);
-      });
-
-      it(`THEN ${secret.readAction} on another secret is ImplicitlyDenied`, async () => {
-        expectDecision(
-          await decide(stack.executionPrincipal, stack.executionPolicies, { action: secret.readAction, resource: otherOfStore }),
-          "ImplicitlyDenied",
-        );
+      it(`THEN ${secret.readAction} on exactly the container's secret ARN is Allowed, on another secret ImplicitlyDenied`, async () => {
+        expectDecision(await ask({ action: secret.readAction, resource: stack.secretArn as string }), "Allowed");
+        expectDecision(await ask({ action: secret.readAction, resource: otherOfStore }), "ImplicitlyDenied");
       });
 
       it("THEN writing our secret is ImplicitlyDenied", async () => {
         const write = store === "ssm" ? "ssm:PutParameter" : "secretsmanager:PutSecretValue";
-        expectDecision(
-          await decide(stack.executionPrincipal, stack.executionPolicies, { action: write, resource: stack.secretArn as string }),
-          "ImplicitlyDenied",
-        );
+        expectDecision(await ask({ action: write, resource: stack.secretArn as string }), "ImplicitlyDenied");
       });
 
       if (c.kmsKeyArn) {
         const kmsKeyArn = c.kmsKeyArn;
-        const viaService = { "kms:ViaService": `${store}.${REGION}.amazonaws.com` };
-        it("THEN kms:Decrypt with our key (via the secret's service) is Allowed", async () => {
-          expectDecision(
-            await decide(stack.executionPrincipal, stack.executionPolicies, {
-              action: "kms:Decrypt",
-              resource: kmsKeyArn,
-              context: viaService,
-              resourcePolicy: DEFAULT_KEY_POLICY,
-            }),
-            "Allowed",
-          );
+        const decrypt = (context: ContextValues, keyPolicy: object = DEFAULT_KEY_POLICY, resource = kmsKeyArn) =>
+          ask({ action: "kms:Decrypt", resource, context, resourcePolicy: keyPolicy });
+
+        it("THEN kms:Decrypt with our key, via the secret's service, for our secret is Allowed", async () => {
+          expectDecision(await decrypt({ ...viaService, [encryptionContextKey]: stack.secretArn as string }), "Allowed");
+        });
+
+        it("THEN kms:Decrypt called directly (no kms:ViaService: a flow run holding the role) is ImplicitlyDenied", async () => {
+          expectDecision(await decrypt({ [encryptionContextKey]: stack.secretArn as string }), "ImplicitlyDenied");
+        });
+
+        it("THEN kms:Decrypt of another secret encrypted with our key is ImplicitlyDenied", async () => {
+          expectDecision(await decrypt({ ...viaService, [encryptionContextKey]: otherOfStore }), "ImplicitlyDenied");
         });
 
         it("THEN kms:Decrypt with our key is ImplicitlyDenied when the key policy does not delegate to IAM (the key's owner must keep the default statement)", async () => {
@@ -562,54 +621,27 @@ describe.each(CASES)("GIVEN $title", (c) => {
             Version: "2012-10-17",
             Statement: [{ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${ACCOUNT}:role/KeyAdmin` }, Action: "kms:*", Resource: "*" }],
           };
-          expectDecision(
-            await decide(stack.executionPrincipal, stack.executionPolicies, {
-              action: "kms:Decrypt",
-              resource: kmsKeyArn,
-              context: viaService,
-              resourcePolicy: keyPolicyWithoutIam,
-            }),
-            "ImplicitlyDenied",
-          );
+          expectDecision(await decrypt({ ...viaService, [encryptionContextKey]: stack.secretArn as string }, keyPolicyWithoutIam), "ImplicitlyDenied");
         });
 
         it("THEN kms:Decrypt with another key is ImplicitlyDenied", async () => {
           expectDecision(
-            await decide(stack.executionPrincipal, stack.executionPolicies, {
-              action: "kms:Decrypt",
-              resource: OTHER_KMS_KEY_ARN,
-              context: viaService,
-              resourcePolicy: DEFAULT_KEY_POLICY,
-            }),
+            await decrypt({ ...viaService, [encryptionContextKey]: stack.secretArn as string }, DEFAULT_KEY_POLICY, OTHER_KMS_KEY_ARN),
             "ImplicitlyDenied",
           );
         });
       } else {
         it("THEN kms:Decrypt is ImplicitlyDenied (no customer key configured)", async () => {
-          expectDecision(
-            await decide(stack.executionPrincipal, stack.executionPolicies, {
-              action: "kms:Decrypt",
-              resource: OTHER_KMS_KEY_ARN,
-              resourcePolicy: DEFAULT_KEY_POLICY,
-            }),
-            "ImplicitlyDenied",
-          );
+          expectDecision(await ask({ action: "kms:Decrypt", resource: OTHER_KMS_KEY_ARN, resourcePolicy: DEFAULT_KEY_POLICY }), "ImplicitlyDenied");
         });
       }
-    });
-  } else {
-    describe("WHEN the execution role's policies are collected", () => {
-      it("THEN there is no secret, and the execution role has only AWS's AmazonECSTaskExecutionRolePolicy", () => {
+    } else {
+      it("THEN there is no secret and no secret policy", () => {
         expect(stack.secretArn).toBeUndefined();
-        expect(policyDocumentNames(stack.json)).not.toContain("execution_role_secret_policy");
-        expect(attachedTo(stack.json, "execution_role")).toEqual({
-          managed: ["arn:${data.aws_partition.current.partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"],
-          inline: [],
-          embedded: [],
-        });
+        expect(attachedTo(stack.json, role().role).inline.filter((name) => name.endsWith("secret_policy"))).toEqual([]);
       });
-    });
-  }
+    }
+  });
 
   describe("WHEN EventBridge delivers ECS task state changes to the events queue (queue policy)", () => {
     const send = (sourceArn: string) =>
@@ -646,13 +678,16 @@ describe.each(CASES)("GIVEN $title", (c) => {
       expect(unsafePassRoles(stack.documents)).toEqual([]);
     });
 
-    it('THEN the actions left on "*" are exactly the four wildcard-only ones', () => {
-      expect(actionsOnStar(stack.documents)).toEqual([
-        "ec2:DescribeSubnets",
-        "ec2:DescribeVpcs",
-        "ecs:DeregisterTaskDefinition",
-        "ecs:DescribeTaskDefinition",
-      ]);
+    it('THEN the actions left on "*" are exactly the worker\'s wildcard-only ones, plus ecr:GetAuthorizationToken where flow images come from ECR', () => {
+      expect(actionsOnStar(stack.documents)).toEqual(
+        [
+          "ec2:DescribeSubnets",
+          "ec2:DescribeVpcs",
+          "ecs:DeregisterTaskDefinition",
+          "ecs:DescribeTaskDefinition",
+          ...(stack.flowImageRepositoryArn ? ["ecr:GetAuthorizationToken"] : []),
+        ].sort(),
+      );
     });
   });
 });
@@ -696,7 +731,8 @@ describe('GIVEN iam.policies "guide" (the guide\'s worker-policy.json and sqs-po
   describe("WHEN the worker task role makes requests our least-privilege policy denies", () => {
     const broader: Call[] = [
       OUT_OF_SCOPE.find((call) => call.title === "iam:PassRole of another role to ECS tasks") as Call,
-      OUT_OF_SCOPE.find((call) => call.title.startsWith("iam:PassRole of our execution role to another service")) as Call,
+      OUT_OF_SCOPE.find((call) => call.title.startsWith("iam:PassRole of the flow runs' execution role to another service")) as Call,
+      OUT_OF_SCOPE.find((call) => call.title.startsWith("iam:PassRole of the worker's own execution role")) as Call,
       OUT_OF_SCOPE.find((call) => call.title === "ecs:RunTask in another cluster") as Call,
       OUT_OF_SCOPE.find((call) => call.title === "ecs:StopTask of a task in another cluster") as Call,
       OUT_OF_SCOPE.find((call) => call.title.startsWith("ecs:TagResource of a task of our cluster outside RunTask")) as Call,

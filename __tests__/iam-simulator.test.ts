@@ -200,6 +200,34 @@ describe("GIVEN a condition on the principal-derived key aws:PrincipalAccount", 
   });
 });
 
+describe("GIVEN kms:Decrypt on one key allowed only with StringEquals kms:EncryptionContext:SecretARN (a key the library alone would drop)", () => {
+  const KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+  const SECRET_ARN = `arn:aws:secretsmanager:${REGION}:${ACCOUNT}:secret:prefect-AbCdEf`;
+  const identityPolicies = [
+    policy({
+      Effect: "Allow",
+      Action: "kms:Decrypt",
+      Resource: KEY_ARN,
+      Condition: { StringEquals: { "kms:EncryptionContext:SecretARN": SECRET_ARN } },
+    }),
+  ];
+  const keyPolicy = policy({ Effect: "Allow", Principal: { AWS: `arn:aws:iam::${ACCOUNT}:root` }, Action: "kms:*", Resource: "*" });
+  const decrypt = (context: Record<string, string>) =>
+    simulate({ identityPolicies, resourcePolicy: keyPolicy, action: "kms:Decrypt", resource: KEY_ARN, context });
+
+  it("WHEN the request carries that encryption context THEN it is Allowed", async () => {
+    await expect(decrypt({ "kms:EncryptionContext:SecretARN": SECRET_ARN })).resolves.toBe("Allowed");
+  });
+
+  it("WHEN the request carries another secret's encryption context THEN it is ImplicitlyDenied", async () => {
+    await expect(decrypt({ "kms:EncryptionContext:SecretARN": `${SECRET_ARN}x` })).resolves.toBe("ImplicitlyDenied");
+  });
+
+  it("WHEN the request carries no encryption context THEN it is ImplicitlyDenied", async () => {
+    await expect(decrypt({})).resolves.toBe("ImplicitlyDenied");
+  });
+});
+
 describe("GIVEN the bundled IAM data", () => {
   it("WHEN ecs:RunTask is looked up THEN it is a known action (case-insensitively)", async () => {
     await expect(isKnownAction("ecs:RunTask")).resolves.toBe(true);

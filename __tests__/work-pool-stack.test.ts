@@ -315,7 +315,7 @@ describe("GIVEN the default configuration", () => {
     const props = propertiesOf(synth.json);
     expect(props.cluster.default).toBe(OUT("cluster_arn"));
     expect(props.vpc_id.default).toBe(OUT("vpc_id"));
-    expect(props.execution_role_arn.default).toBe(OUT("execution_role_arn"));
+    expect(props.execution_role_arn.default).toBe(OUT("flow_run_execution_role_arn"));
     expect(props.task_role_arn.default).toBe(OUT("flow_run_task_role_arn"));
     expect(props.network_configuration.default).toEqual({
       subnets: OUT("subnet_ids"),

@@ -16,7 +16,7 @@ export { FlowRunTaskRole, TaskExecutionRole, WorkerTaskRole } from "./constructs
 export { WorkerService, type WorkerServiceProps } from "./constructs/worker-service";
 export { buildApp, buildApps, type BuildAppsOptions } from "./app";
 export { synthesizeApps, withoutTokenCreationStacks } from "./synthesize";
-export { FlowRunLogs } from "./constructs/flow-run-logs";
+export { TaskLogGroup, type TaskLogGroupProps } from "./constructs/task-log-group";
 export { WorkerSecurityGroup } from "./constructs/worker-security-group";
 export { workerPolicyStatements, UNSCOPABLE_WORKER_ACTIONS } from "./constructs/worker-policy";
 export { configureBackend, remoteStateOf } from "./stacks/backend";

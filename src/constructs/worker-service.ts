@@ -41,13 +41,13 @@ export interface WorkerServiceProps {
   readonly subnetIds: string[];
   readonly securityGroupIds: string[];
   readonly assignPublicIp: boolean | IResolvable;
-  readonly logGroupName: string;
-  readonly logRetentionInDays: number;
+  /** The worker's log group (its container logs there with awslogs). */
+  readonly logGroup: CloudwatchLogGroup;
   /** Resources the service must wait for (the execution role's policies), so the first task can start. */
   readonly dependsOn?: ITerraformDependable[];
 }
 
-/** Steps 18-19 plus the log group the guide's troubleshooting section sends users to. */
+/** Steps 18-19, logging to the group the guide's troubleshooting section sends users to. */
 export class WorkerService extends Construct {
   public readonly logGroup: CloudwatchLogGroup;
   /** The worker container definition, as a Terraform local (`local.worker_container`). */
@@ -57,11 +57,7 @@ export class WorkerService extends Construct {
 
   constructor(scope: Construct, id: string, props: WorkerServiceProps) {
     super(scope, id);
-    this.logGroup = new CloudwatchLogGroup(this, "logs", {
-      name: props.logGroupName,
-      retentionInDays: props.logRetentionInDays,
-    });
-    this.logGroup.overrideLogicalId("worker");
+    this.logGroup = props.logGroup;
 
     const environment = [
       { name: "PREFECT_API_URL", value: props.prefectApiUrl },

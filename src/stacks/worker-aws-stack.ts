@@ -58,7 +58,12 @@ export class WorkerAwsStack extends SelfContainedStack {
     output("subnet_ids", w.network.subnetIds, "Subnet IDs of the worker (work pool `network_configuration.subnets`).");
     output("security_group_ids", w.securityGroupIds, "Security group IDs of the worker.");
     output("assign_public_ip", this.variables.settings.assignPublicIp, "Whether tasks get a public IP.");
-    output("execution_role_arn", w.executionRole.role.arn, "Task execution role ARN (work pool variable `execution_role_arn`).");
+    output("execution_role_arn", w.executionRole.role.arn, "Task execution role ARN of the worker.");
+    output(
+      "flow_run_execution_role_arn",
+      w.flowRunExecutionRole.role.arn,
+      "Task execution role ARN of flow runs (work pool variable `execution_role_arn`).",
+    );
     output("worker_task_role_arn", w.workerTaskRole.role.arn, "Task role of the worker container.");
     output(
       "flow_run_task_role_arn",

@@ -65,7 +65,7 @@ export class WorkPoolStack extends SelfContainedStack {
     const defaults: Record<string, unknown> = {
       cluster: output("cluster_arn"),
       vpc_id: output("vpc_id"),
-      execution_role_arn: output("execution_role_arn"),
+      execution_role_arn: output("flow_run_execution_role_arn"),
       // Top level: the worker reads only top-level defaults; this is the awsvpcConfiguration body.
       network_configuration: {
         subnets: output("subnet_ids"),
