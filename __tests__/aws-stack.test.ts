@@ -261,11 +261,23 @@ function decryptThrough(service: "secretsmanager" | "ssm", secretArn: string): O
   };
 }
 
-const ECS_TASKS_TRUST = [
+/** The guide's trust-policy.json. */
+const GUIDE_ECS_TASKS_TRUST = [
   {
     effect: "Allow",
     actions: ["sts:AssumeRole"],
     principals: [{ type: "Service", identifiers: ["ecs-tasks.amazonaws.com"] }],
+  },
+];
+/** The same, for tasks of our cluster's account and region only (confused deputy); the parts come from the cluster ARN. */
+const clusterPart = (i: number) => `\${element(split(":", aws_ecs_cluster.cluster.arn), ${i})}`;
+const ECS_TASKS_TRUST = [
+  {
+    ...GUIDE_ECS_TASKS_TRUST[0],
+    condition: [
+      { test: "StringEquals", variable: "aws:SourceAccount", values: [clusterPart(4)] },
+      { test: "ArnLike", variable: "aws:SourceArn", values: [`arn:${clusterPart(1)}:ecs:${clusterPart(3)}:${clusterPart(4)}:*`] },
+    ],
   },
 ];
 
@@ -313,9 +325,10 @@ describe("GIVEN no configuration (the guide's own names) WHEN the AWS stack is s
   describe("IAM roles (guide steps 2-11)", () => {
     it.each([
       ["execution_role", "ecsTaskExecutionRole"],
+      ["flow_run_execution_role", "PrefectECSRunnerExecutionRole"],
       ["worker_task_role", "ecsTaskRole"],
       ["flow_run_task_role", "PrefectECSRunnerTaskRole"],
-    ])("THEN role %s is named %s and trusts only ecs-tasks.amazonaws.com with sts:AssumeRole", (address, name) => {
+    ])("THEN role %s is named %s and trusts only ecs-tasks.amazonaws.com with sts:AssumeRole, for tasks of our account and region", (address, name) => {
       const role = resourceOf(json(), "aws_iam_role", address);
       expect(role.name).toBe(name);
       expect(permissionsOf(statementsOf(json(), role.assume_role_policy))).toEqual(ECS_TASKS_TRUST);
@@ -848,6 +861,12 @@ describe('GIVEN iam.policies "guide" WHEN synthesized', () => {
     expect(json().output.flow_run_execution_role_arn.value).toBe(ref("aws_iam_role.execution_role", "arn"));
   });
 
+  it("THEN every role trusts ECS tasks as the guide's trust-policy.json does, without conditions", () => {
+    for (const role of Object.values(resourcesOfType(json(), "aws_iam_role"))) {
+      expect(permissionsOf(statementsOf(json(), role.assume_role_policy))).toEqual(GUIDE_ECS_TASKS_TRUST);
+    }
+  });
+
   it("THEN the flow-run task role keeps the guide's s3:PutObjectAcl", () => {
     const policy = resourceOf(json(), "aws_iam_policy", "flow_run_task_policy");
     expect(allActions(statementsOf(json(), policy.policy))).toEqual([...GUIDE_S3_BUCKET_ACTIONS, ...GUIDE_S3_OBJECT_ACTIONS]);
@@ -865,6 +884,26 @@ describe('GIVEN iam.policies "guide" WHEN synthesized', () => {
     const policy = resourceOf(json(), "aws_iam_role_policy", "worker_task_sqs_policy");
     expect(permissionsOf(statementsOf(json(), policy.policy))).toEqual([
       { effect: "Allow", actions: GUIDE_WORKER_SQS_ACTIONS, resources: [ref("aws_sqs_queue.events_queue", "arn")] },
+    ]);
+  });
+});
+
+describe("GIVEN a worker image in a private ECR repository WHEN synthesized", () => {
+  const json = synthesizedOnce({ worker: { image: "210987654321.dkr.ecr.eu-west-1.amazonaws.com/platform/prefect-worker" } });
+
+  it("THEN the worker's execution role may pull from exactly that repository (plus the registry login) and still write only its logs", () => {
+    expect(permissionsOf(executionPolicyStatements(json(), "execution_role"))).toEqual([
+      { effect: "Allow", actions: ["ecr:GetAuthorizationToken"], resources: ["*"] },
+      {
+        effect: "Allow",
+        actions: ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"],
+        resources: ["arn:${data.aws_partition.current.partition}:ecr:eu-west-1:210987654321:repository/platform/prefect-worker"],
+      },
+      {
+        effect: "Allow",
+        actions: ["logs:CreateLogStream", "logs:PutLogEvents"],
+        resources: [`${ref("aws_cloudwatch_log_group.worker", "arn")}:log-stream:*`],
+      },
     ]);
   });
 });

@@ -242,6 +242,11 @@ function loadStack(c: Case): Stack {
   };
 }
 
+/** The trust policy of role `aws_iam_role.<role>`, rendered. */
+function renderTrust(stack: Stack, role: string): PolicyJson {
+  return stack.documents[policyOf(stack.json, "aws_iam_role", role, "assume_role_policy")];
+}
+
 /** Policies attached to role `aws_iam_role.<role>`: managed policy ARNs and inline policy logical names. */
 function attachedTo(json: TerraformJson, role: string) {
   const roleName = `\${aws_iam_role.${role}.name}`;
@@ -641,6 +646,29 @@ describe.each(CASES)("GIVEN $title", (c) => {
         expect(attachedTo(stack.json, role().role).inline.filter((name) => name.endsWith("secret_policy"))).toEqual([]);
       });
     }
+  });
+
+  describe("WHEN ECS (ecs-tasks.amazonaws.com) assumes one of our roles for a task (trust policy, confused deputy)", () => {
+    const roles = ["execution_role", "flow_run_execution_role", "worker_task_role", ...(c.flowRunTaskRole ? ["flow_run_task_role"] : [])];
+    const assume = (role: string, sourceAccount: string, sourceArn: string) =>
+      decide(ECS_TASKS, [], {
+        action: "sts:AssumeRole",
+        resource: stack.refs[`aws_iam_role.${role}.arn`],
+        resourcePolicy: named(renderTrust(stack, role), `aws_iam_role.${role}.assume_role_policy`),
+        context: { "aws:SourceAccount": sourceAccount, "aws:SourceArn": sourceArn },
+      });
+
+    it.each(roles)("THEN for a task of our account and region, assuming %s is Allowed", async (role) => {
+      expectDecision(await assume(role, ACCOUNT, taskOf(stack.clusterArn)), "Allowed");
+    });
+
+    it.each(roles)("THEN for a task of another account, assuming %s is ImplicitlyDenied", async (role) => {
+      expectDecision(await assume(role, "210987654321", `arn:aws:ecs:${REGION}:210987654321:task/their-cluster/${TASK_ID}`), "ImplicitlyDenied");
+    });
+
+    it.each(roles)("THEN for a task of our account in another region, assuming %s is ImplicitlyDenied", async (role) => {
+      expectDecision(await assume(role, ACCOUNT, `arn:aws:ecs:eu-west-1:${ACCOUNT}:task/my-ecs-cluster/${TASK_ID}`), "ImplicitlyDenied");
+    });
   });
 
   describe("WHEN EventBridge delivers ECS task state changes to the events queue (queue policy)", () => {

@@ -1,15 +1,30 @@
 import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { Construct } from "constructs";
+import { clusterParts, IamPolicyStyle } from "./worker-policy";
+
+export interface EcsTasksTrustPolicyProps {
+  /** The cluster the tasks run in: its partition, region and account bound the trust. */
+  readonly clusterArn: string;
+  /**
+   * "guide": the guide's trust-policy.json as printed, without the confused-deputy conditions.
+   * @default "least-privilege"
+   */
+  readonly style?: IamPolicyStyle;
+}
 
 /**
- * The guide's trust-policy.json, shared by the three roles: an ordinary
- * service-role trust for ECS tasks (the guide calls it "service-linked"; it is not).
+ * The guide's trust-policy.json, shared by the roles: an ordinary
+ * service-role trust for ECS tasks (the guide calls it "service-linked"; it
+ * is not). By default ECS may assume the roles only for tasks of our account
+ * and region (aws:SourceAccount, aws:SourceArn), so another account cannot
+ * have ECS hand it our roles (the confused deputy).
  */
 export class EcsTasksTrustPolicy extends Construct {
   public readonly document: DataAwsIamPolicyDocument;
 
-  constructor(scope: Construct, id: string) {
+  constructor(scope: Construct, id: string, props: EcsTasksTrustPolicyProps) {
     super(scope, id);
+    const c = clusterParts(props.clusterArn);
     this.document = new DataAwsIamPolicyDocument(this, "document", {
       statement: [
         {
@@ -17,6 +32,13 @@ export class EcsTasksTrustPolicy extends Construct {
           effect: "Allow",
           actions: ["sts:AssumeRole"],
           principals: [{ type: "Service", identifiers: ["ecs-tasks.amazonaws.com"] }],
+          condition:
+            props.style === "guide"
+              ? undefined
+              : [
+                  { test: "StringEquals", variable: "aws:SourceAccount", values: [c.account] },
+                  { test: "ArnLike", variable: "aws:SourceArn", values: [`arn:${c.partition}:ecs:${c.region}:${c.account}:*`] },
+                ],
         },
       ],
     });

@@ -104,7 +104,6 @@ export class PrefectEcsWorker extends Construct {
     this.partition = new DataAwsPartition(this, "partition");
     this.partition.overrideLogicalId("current");
     const partition = this.partition.partition;
-    const trust = new EcsTasksTrustPolicy(this, "trust");
 
     this.network =
       config.network.mode === "explicit"
@@ -123,6 +122,7 @@ export class PrefectEcsWorker extends Construct {
       Fn.concat([[this.securityGroup.securityGroup.id], settings.extraSecurityGroupIds ?? [...config.network.extraSecurityGroupIds]]),
     );
     this.cluster = new WorkerCluster(this, "cluster", { cluster: config.cluster });
+    const trust = new EcsTasksTrustPolicy(this, "trust", { clusterArn: this.cluster.arn, style: config.iamPolicies });
 
     if (config.secret) {
       this.apiSecret = new WorkerApiSecret(this, "api_secret", {

@@ -60,7 +60,7 @@ export interface WorkerPolicyProps {
 }
 
 /** ARN parts of the cluster, so the policy needs no account lookup (a plan stays offline). */
-function clusterParts(clusterArn: string) {
+export function clusterParts(clusterArn: string) {
   const part = (index: number) => Fn.element(Fn.split(":", clusterArn), index);
   return {
     partition: part(1),
