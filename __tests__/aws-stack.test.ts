@@ -402,9 +402,10 @@ describe("GIVEN no configuration (the guide's own names) WHEN the AWS stack is s
       const policy = resourceOf(json(), "aws_iam_policy", "worker_task_policy");
       expect(policy.name).toBe("ecsTaskPolicy");
       const cluster = ref("aws_ecs_cluster.cluster", "arn");
-      const part = (i: number) => `\${element(split(":", aws_ecs_cluster.cluster.arn), ${i})}`;
-      const ecsArn = `arn:${part(1)}:ecs:${part(3)}:${part(4)}`;
+      const ecsArn = `arn:${clusterPart(1)}:ecs:${clusterPart(3)}:${clusterPart(4)}`;
       const tasks = `${ecsArn}:task/\${element(split("/", aws_ecs_cluster.cluster.arn), 1)}/*`;
+      const ourFamilies = `${ecsArn}:task-definition/prefect_my-ecs-pool_????????-????-????-????-????????????:*`;
+      const inCluster = { test: "ArnEquals", variable: "ecs:cluster", values: [cluster] };
       expect(permissionsOf(statementsOf(json(), policy.policy))).toEqual([
         {
           effect: "Allow",
@@ -416,24 +417,27 @@ describe("GIVEN no configuration (the guide's own names) WHEN the AWS stack is s
           ],
           resources: ["*"],
         },
-        { effect: "Allow", actions: ["ecs:RegisterTaskDefinition"], resources: [`${ecsArn}:task-definition/*`] },
+        { effect: "Allow", actions: ["ecs:RegisterTaskDefinition"], resources: [ourFamilies] },
         {
           effect: "Allow",
           actions: ["ecs:RunTask"],
-          resources: [`${ecsArn}:task-definition/*`],
-          condition: [{ test: "ArnEquals", variable: "ecs:cluster", values: [cluster] }],
+          resources: [ourFamilies],
+          condition: [inCluster, { test: "StringEquals", variable: "aws:RequestTag/prefect.io/work-pool-name", values: ["my-ecs-pool"] }],
         },
         {
           effect: "Allow",
           actions: ["ecs:DescribeTasks", "ecs:StopTask"],
           resources: [tasks],
-          condition: [{ test: "ArnEquals", variable: "ecs:cluster", values: [cluster] }],
+          condition: [inCluster, { test: "StringEquals", variable: "aws:ResourceTag/prefect.io/work-pool-name", values: ["my-ecs-pool"] }],
         },
         {
           effect: "Allow",
           actions: ["ecs:TagResource"],
           resources: [tasks],
-          condition: [{ test: "StringEquals", variable: "ecs:CreateAction", values: ["RunTask"] }],
+          condition: [
+            { test: "StringEquals", variable: "ecs:CreateAction", values: ["RunTask"] },
+            { test: "StringEquals", variable: "aws:RequestTag/prefect.io/work-pool-name", values: ["my-ecs-pool"] },
+          ],
         },
         {
           effect: "Allow",
@@ -517,12 +521,16 @@ describe("GIVEN no configuration (the guide's own names) WHEN the AWS stack is s
       expect(rule).not.toHaveProperty("event_bus_name");
     });
 
-    it("THEN the rule's event pattern matches ECS Task State Change events of exactly the cluster", () => {
+    it("THEN the rule's event pattern matches ECS Task State Change events of exactly the cluster, and only of this pool's flow-run task definitions", () => {
       const rule = resourceOf(json(), "aws_cloudwatch_event_rule", "ecs_task_state_changes");
       expect(parseJsonencode(rule.event_pattern)).toEqual({
         source: ["aws.ecs"],
         "detail-type": ["ECS Task State Change"],
-        detail: { clusterArn: [ref("aws_ecs_cluster.cluster", "arn")] },
+        detail: {
+          clusterArn: [ref("aws_ecs_cluster.cluster", "arn")],
+          // prefect-aws names the families prefect_<pool>_<id>; ECS events carry no tags.
+          taskDefinitionArn: [{ prefix: `arn:${clusterPart(1)}:ecs:${clusterPart(3)}:${clusterPart(4)}:task-definition/prefect_my-ecs-pool_` }],
+        },
       });
     });
 

@@ -30,14 +30,17 @@ import {
   renderPolicyDocument,
   TerraformRefs,
 } from "./support/policy-render";
-import { synthesize, TerraformJson } from "./support/synth";
+import { parseJsonencode } from "./support/hcl-expression";
+import { synthesize, synthesizePools, TerraformJson } from "./support/synth";
 
 // ------------------------------------------------------------ example world
 
 const { account: ACCOUNT, region: REGION } = EXAMPLE_ENVIRONMENT;
 const POOL = "my-ecs-pool";
-/** What the worker registers and runs: family prefect_<pool>_<deployment-id>, with a revision. */
-const TASK_DEFINITION_ARN = `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/prefect_${POOL}_abc:1`;
+const DEPLOYMENT_ID = "3f0c8a52-9d1e-4b7a-a6c2-5e8f9b0d1c2a";
+/** What the worker registers and runs for a pool: family prefect_<pool>_<deployment-id>, with a revision. */
+const taskDefinitionOf = (pool: string) => `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/prefect_${pool}_${DEPLOYMENT_ID}:1`;
+const TASK_DEFINITION_ARN = taskDefinitionOf(POOL);
 const TASK_ID = "0123456789abcdef0123456789abcdef";
 const FLOW_RUN_ID = "6a1f2d3c-4b5a-4c69-8e7f-0a1b2c3d4e5f";
 const DEFAULT_CLUSTER_ARN = `arn:aws:ecs:${REGION}:${ACCOUNT}:cluster/my-ecs-cluster`;
@@ -71,11 +74,18 @@ const DEFAULT_KEY_POLICY = {
 };
 
 const ECS_TASKS = "ecs-tasks.amazonaws.com";
-/** Tags prefect-aws puts on RunTask (labels of the flow run). */
-const RUN_TASK_TAGS: ContextValues = {
+/** Tags prefect-aws puts on RunTask (labels of the flow run, its work pool among them). */
+const runTaskTags = (pool: string): ContextValues => ({
   "aws:RequestTag/prefect.io/flow-run-id": FLOW_RUN_ID,
-  "aws:TagKeys": ["prefect.io/flow-run-id", "prefect.io/flow-run-name", "prefect.io/version"],
-};
+  "aws:RequestTag/prefect.io/work-pool-name": pool,
+  "aws:TagKeys": ["prefect.io/flow-run-id", "prefect.io/flow-run-name", "prefect.io/version", "prefect.io/work-pool-name"],
+});
+const RUN_TASK_TAGS = runTaskTags(POOL);
+/** What StopTask and DescribeTasks see on a flow-run task of a pool (the tags RunTask put on it). */
+const taggedTask = (clusterArn: string, pool: string): ContextValues => ({
+  "ecs:cluster": clusterArn,
+  "aws:ResourceTag/prefect.io/work-pool-name": pool,
+});
 
 const taskOf = (clusterArn: string) => `${clusterArn.replace(":cluster/", ":task/")}/${TASK_ID}`;
 
@@ -128,6 +138,15 @@ const CASES: Case[] = [
     clusterArn: DEFAULT_CLUSTER_ARN,
     flowRunTaskRole: false,
     flowRunLogs: false,
+  },
+  {
+    title: "Prefect Cloud with the API key in Secrets Manager encrypted with a customer KMS key",
+    input: { secret: { kmsKeyArn: KMS_KEY_ARN } },
+    clusterArn: DEFAULT_CLUSTER_ARN,
+    flowRunTaskRole: true,
+    flowRunLogs: true,
+    secret: { readAction: "secretsmanager:GetSecretValue" },
+    kmsKeyArn: KMS_KEY_ARN,
   },
   {
     title: "an existing Secrets Manager secret given by ARN",
@@ -185,8 +204,7 @@ function named(document: PolicyJson, id: string): PolicyJson {
   return { ...document, Id: id };
 }
 
-function loadStack(c: Case): Stack {
-  const { json } = synthesize(c.input);
+function loadStack(c: Case, json: TerraformJson = synthesize(c.input).json): Stack {
   const refs = exampleRefs(json);
   const documents = Object.fromEntries(policyDocumentNames(json).map((name) => [name, renderPolicyDocument(json, name, refs)]));
   const render = (type: string, name: string) => named(documents[policyOf(json, type, name)], `${type}.${name}`);
@@ -323,8 +341,8 @@ const WORKER_CALLS: Call[] = [
     request: (s) => ({ action: "iam:PassRole", resource: s.flowRunTaskRoleArn as string, context: { "iam:PassedToService": ECS_TASKS } }),
   },
   {
-    title: "ecs:StopTask of a flow-run task of our cluster (cancellation)",
-    request: (s) => ({ action: "ecs:StopTask", resource: taskOf(s.clusterArn), context: { "ecs:cluster": s.clusterArn } }),
+    title: "ecs:StopTask of a flow-run task of our pool in our cluster (cancellation)",
+    request: (s) => ({ action: "ecs:StopTask", resource: taskOf(s.clusterArn), context: taggedTask(s.clusterArn, POOL) }),
   },
   { title: "ec2:DescribeVpcs", request: () => ({ action: "ec2:DescribeVpcs", resource: "*", context: { "ec2:Region": REGION } }) },
   { title: "ec2:DescribeSubnets", request: () => ({ action: "ec2:DescribeSubnets", resource: "*", context: { "ec2:Region": REGION } }) },
@@ -333,12 +351,8 @@ const WORKER_CALLS: Call[] = [
   { title: "sqs:DeleteMessage from the events queue", request: sqsCall("sqs:DeleteMessage") },
   { title: "sqs:ChangeMessageVisibility on the events queue", request: sqsCall("sqs:ChangeMessageVisibility") },
   {
-    title: "ecs:DescribeTasks of a flow-run task of our cluster (observer reads its tags)",
-    request: (s) => ({
-      action: "ecs:DescribeTasks",
-      resource: taskOf(s.clusterArn),
-      context: { "ecs:cluster": s.clusterArn },
-    }),
+    title: "ecs:DescribeTasks of a flow-run task of our pool in our cluster (observer reads its tags)",
+    request: (s) => ({ action: "ecs:DescribeTasks", resource: taskOf(s.clusterArn), context: taggedTask(s.clusterArn, POOL) }),
   },
   {
     title: "logs:GetLogEvents of a stream of the flow-run log group (crashed-run logs)",
@@ -355,12 +369,60 @@ const OUT_OF_SCOPE: Call[] = [
     request: () => ({ action: "ecs:RunTask", resource: TASK_DEFINITION_ARN, context: { "ecs:cluster": OTHER_CLUSTER_ARN, ...RUN_TASK_TAGS } }),
   },
   {
+    title: "ecs:RunTask of our family without the pool tag (only a worker of this pool tags for it)",
+    request: (s) => ({ action: "ecs:RunTask", resource: TASK_DEFINITION_ARN, context: { "ecs:cluster": s.clusterArn } }),
+  },
+  {
+    title: "ecs:RunTask of our family tagged for another pool",
+    request: (s) => ({ action: "ecs:RunTask", resource: TASK_DEFINITION_ARN, context: { "ecs:cluster": s.clusterArn, ...runTaskTags("prod") } }),
+  },
+  {
+    title: "ecs:RunTask of another pool's flow-run family, tagged for ours (its execution role reads its secret)",
+    request: (s) => ({ action: "ecs:RunTask", resource: taskDefinitionOf("prod"), context: { "ecs:cluster": s.clusterArn, ...RUN_TASK_TAGS } }),
+  },
+  {
+    title: "ecs:RunTask of a pool whose name extends ours (prefect_<pool>_x_<id>)",
+    request: (s) => ({ action: "ecs:RunTask", resource: taskDefinitionOf(`${POOL}_x`), context: { "ecs:cluster": s.clusterArn, ...RUN_TASK_TAGS } }),
+  },
+  {
+    title: "ecs:RunTask of the worker's own task definition (its task role would run a flow)",
+    request: (s) => ({
+      action: "ecs:RunTask",
+      resource: `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/prefect-worker-task:1`,
+      context: { "ecs:cluster": s.clusterArn, ...RUN_TASK_TAGS },
+    }),
+  },
+  {
+    title: "ecs:RegisterTaskDefinition of another family than prefect_<pool>_<id>",
+    request: () => ({
+      action: "ecs:RegisterTaskDefinition",
+      resource: `arn:aws:ecs:${REGION}:${ACCOUNT}:task-definition/prefect-worker-task:2`,
+      context: { "ecs:compute-compatibility": "FARGATE", "ecs:task-cpu": "1024", "ecs:task-memory": "2048" },
+    }),
+  },
+  {
+    title: "ecs:StopTask of another pool's flow run in our cluster",
+    request: (s) => ({ action: "ecs:StopTask", resource: taskOf(s.clusterArn), context: taggedTask(s.clusterArn, "prod") }),
+  },
+  {
+    title: "ecs:DescribeTasks of another pool's flow run in our cluster",
+    request: (s) => ({ action: "ecs:DescribeTasks", resource: taskOf(s.clusterArn), context: taggedTask(s.clusterArn, "prod") }),
+  },
+  {
+    title: "ecs:StopTask of an untagged task in our cluster (a worker task)",
+    request: (s) => ({ action: "ecs:StopTask", resource: taskOf(s.clusterArn), context: { "ecs:cluster": s.clusterArn } }),
+  },
+  {
+    title: "ecs:TagResource of a task RunTask creates, tagged for another pool",
+    request: (s) => ({ action: "ecs:TagResource", resource: taskOf(s.clusterArn), context: { "ecs:CreateAction": "RunTask", ...runTaskTags("prod") } }),
+  },
+  {
     title: "ecs:StopTask of a task in another cluster",
-    request: () => ({ action: "ecs:StopTask", resource: taskOf(OTHER_CLUSTER_ARN), context: { "ecs:cluster": OTHER_CLUSTER_ARN } }),
+    request: () => ({ action: "ecs:StopTask", resource: taskOf(OTHER_CLUSTER_ARN), context: taggedTask(OTHER_CLUSTER_ARN, POOL) }),
   },
   {
     title: "ecs:DescribeTasks of a task in another cluster",
-    request: () => ({ action: "ecs:DescribeTasks", resource: taskOf(OTHER_CLUSTER_ARN), context: { "ecs:cluster": OTHER_CLUSTER_ARN } }),
+    request: () => ({ action: "ecs:DescribeTasks", resource: taskOf(OTHER_CLUSTER_ARN), context: taggedTask(OTHER_CLUSTER_ARN, POOL) }),
   },
   {
     title: "ecs:TagResource of a task of our cluster outside RunTask (a plain TagResource call, no ecs:CreateAction)",
@@ -720,6 +782,79 @@ describe.each(CASES)("GIVEN $title", (c) => {
   });
 });
 
+// ------------------------------------------------------------ pools sharing a cluster
+
+describe("GIVEN two pools, dev and prod, sharing an existing cluster (one configuration with pools)", () => {
+  const POOLS = ["dev", "prod"] as const;
+  const stacks: Record<string, Stack> = {};
+  const poolCase: Case = {
+    title: "pool",
+    input: {},
+    clusterArn: EXISTING_CLUSTER_ARN,
+    flowRunTaskRole: true,
+    flowRunLogs: true,
+    secret: { readAction: "secretsmanager:GetSecretValue" },
+  };
+
+  beforeAll(() => {
+    const synthesized = synthesizePools({ cluster: { existing: EXISTING_CLUSTER_ARN }, pools: POOLS.map((name) => ({ workPool: { name } })) });
+    synthesized.forEach(({ config, json }) => (stacks[config.workPoolName] = loadStack(poolCase, json)));
+  });
+
+  describe.each([
+    { me: "dev", other: "prod" },
+    { me: "prod", other: "dev" },
+  ])("WHEN $me's worker acts in the shared cluster", ({ me, other }) => {
+    const ask = (request: Request) => decide(stacks[me].workerPrincipal, stacks[me].workerPolicies, request);
+    const task = taskOf(EXISTING_CLUSTER_ARN);
+
+    it(`THEN ecs:RunTask of ${me}'s flow-run family tagged for ${me} is Allowed`, async () => {
+      const context = { "ecs:cluster": EXISTING_CLUSTER_ARN, ...runTaskTags(me) };
+      expectDecision(await ask({ action: "ecs:RunTask", resource: taskDefinitionOf(me), context }), "Allowed");
+    });
+
+    it(`THEN ecs:RunTask of ${other}'s flow-run family, or tagged for ${other}, is ImplicitlyDenied`, async () => {
+      const cluster = { "ecs:cluster": EXISTING_CLUSTER_ARN };
+      expectDecision(await ask({ action: "ecs:RunTask", resource: taskDefinitionOf(other), context: { ...cluster, ...runTaskTags(me) } }), "ImplicitlyDenied");
+      expectDecision(await ask({ action: "ecs:RunTask", resource: taskDefinitionOf(me), context: { ...cluster, ...runTaskTags(other) } }), "ImplicitlyDenied");
+    });
+
+    it.each(["ecs:StopTask", "ecs:DescribeTasks"])(`THEN %s of ${me}'s flow run is Allowed, of ${other}'s ImplicitlyDenied`, async (action) => {
+      expectDecision(await ask({ action, resource: task, context: taggedTask(EXISTING_CLUSTER_ARN, me) }), "Allowed");
+      expectDecision(await ask({ action, resource: task, context: taggedTask(EXISTING_CLUSTER_ARN, other) }), "ImplicitlyDenied");
+    });
+
+    it(`THEN iam:PassRole of ${me}'s flow-run roles is Allowed, of ${other}'s ImplicitlyDenied`, async () => {
+      const pass = (role: string) => ask({ action: "iam:PassRole", resource: role, context: { "iam:PassedToService": ECS_TASKS } });
+      for (const role of [stacks[me].flowRunExecutionRoleArn, stacks[me].flowRunTaskRoleArn as string]) expectDecision(await pass(role), "Allowed");
+      for (const role of [stacks[other].flowRunExecutionRoleArn, stacks[other].flowRunTaskRoleArn as string, stacks[other].executionRoleArn]) {
+        expectDecision(await pass(role), "ImplicitlyDenied");
+      }
+    });
+
+    it(`THEN ${me}'s flow runs' execution role can neither pull ${other}'s images, nor write ${other}'s logs, nor read ${other}'s secret`, async () => {
+      const [, mine] = stacks[me].executionRoles;
+      const [, theirs] = stacks[other].executionRoles;
+      const askAs = (request: Request) => decide(mine.principal, mine.policies, request);
+      expectDecision(await askAs({ action: "ecr:BatchGetImage", resource: theirs.repositoryArn as string }), "ImplicitlyDenied");
+      expectDecision(await askAs({ action: "logs:PutLogEvents", resource: theirs.logStreamArn as string }), "ImplicitlyDenied");
+      expectDecision(await askAs({ action: "secretsmanager:GetSecretValue", resource: stacks[other].secretArn as string }), "ImplicitlyDenied");
+      expectDecision(await askAs({ action: "secretsmanager:GetSecretValue", resource: stacks[me].secretArn as string }), "Allowed");
+    });
+
+    it(`THEN ${me}'s EventBridge rule captures ${me}'s flow runs in the cluster and not ${other}'s`, () => {
+      const rule = stacks[me].json.resource.aws_cloudwatch_event_rule.ecs_task_state_changes;
+      const pattern = parseJsonencode(rule.event_pattern) as {
+        detail: { clusterArn: string[]; taskDefinitionArn: { prefix: string }[] };
+      };
+      expect(pattern.detail.clusterArn).toEqual([EXISTING_CLUSTER_ARN]);
+      const prefixes = pattern.detail.taskDefinitionArn.map(({ prefix }) => interpolate(prefix, stacks[me].refs));
+      const matches = (arn: string) => prefixes.some((prefix) => arn.startsWith(prefix));
+      expect([matches(taskDefinitionOf(me)), matches(taskDefinitionOf(other))]).toEqual([true, false]);
+    });
+  });
+});
+
 // ------------------------------------------------------------ the guide's policy
 
 describe('GIVEN iam.policies "guide" (the guide\'s worker-policy.json and sqs-policy.json as printed)', () => {
@@ -763,6 +898,8 @@ describe('GIVEN iam.policies "guide" (the guide\'s worker-policy.json and sqs-po
       OUT_OF_SCOPE.find((call) => call.title.startsWith("iam:PassRole of the worker's own execution role")) as Call,
       OUT_OF_SCOPE.find((call) => call.title === "ecs:RunTask in another cluster") as Call,
       OUT_OF_SCOPE.find((call) => call.title === "ecs:StopTask of a task in another cluster") as Call,
+      OUT_OF_SCOPE.find((call) => call.title === "ecs:StopTask of another pool's flow run in our cluster") as Call,
+      OUT_OF_SCOPE.find((call) => call.title.startsWith("ecs:RunTask of the worker's own task definition")) as Call,
       OUT_OF_SCOPE.find((call) => call.title.startsWith("ecs:TagResource of a task of our cluster outside RunTask")) as Call,
       OUT_OF_SCOPE.find((call) => call.title === "logs:GetLogEvents of another log group") as Call,
       OUT_OF_SCOPE.find((call) => call.title.startsWith("logs:PutLogEvents into the worker's own log group")) as Call,

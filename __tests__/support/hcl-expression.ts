@@ -74,11 +74,13 @@ class Parser {
     return result;
   }
 
+  /** A string literal; a template with interpolations (which may hold quoted strings themselves) stays as written. */
   private string(): string {
-    const match = /^"(?:[^"\\]|\\.)*"/.exec(this.rest());
-    if (!match) throw new Error(`expected a string at ${this.pos}: ${this.rest().slice(0, 40)}`);
-    this.pos += match[0].length;
-    return JSON.parse(match[0]) as string;
+    if (this.text[this.pos] !== '"') throw new Error(`expected a string at ${this.pos}: ${this.rest().slice(0, 40)}`);
+    const start = this.pos;
+    this.pos = endOfStringLiteral(this.text, start) + 1;
+    const literal = this.text.slice(start, this.pos);
+    return literal.includes("${") ? literal.slice(1, -1) : (JSON.parse(literal) as string);
   }
 
   private expect(token: string): void {
@@ -93,4 +95,28 @@ class Parser {
   private rest(): string {
     return this.text.slice(this.pos);
   }
+}
+
+/** Index of the quote closing the string literal that opens at `start`, skipping `${ ... }` interpolations. */
+function endOfStringLiteral(text: string, start: number): number {
+  for (let i = start + 1; i < text.length; i++) {
+    if (text[i] === "\\") i++;
+    else if (text[i] === '"') return i;
+    else if (text.startsWith("${", i)) i = endOfInterpolation(text, i + 2);
+  }
+  throw new Error(`unterminated string at ${start}: ${text.slice(start, start + 40)}`);
+}
+
+/** Index of the `}` closing an interpolation whose body starts at `start` (its string literals may hold braces). */
+function endOfInterpolation(text: string, start: number): number {
+  let depth = 0;
+  for (let i = start; i < text.length; i++) {
+    if (text[i] === '"') i = endOfStringLiteral(text, i);
+    else if (text[i] === "{") depth++;
+    else if (text[i] === "}") {
+      if (depth === 0) return i;
+      depth--;
+    }
+  }
+  throw new Error(`unterminated interpolation at ${start}: ${text.slice(start, start + 40)}`);
 }

@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { resolveConfigs } from "../../src/config/pools";
 import { resolveConfig, ResolvedConfig } from "../../src/config/resolve";
 import { PrefectEcsWorkerConfigInput } from "../../src/config/schema";
 import { awsStackName } from "../../src/stacks/worker-aws-stack";
@@ -28,12 +29,22 @@ export interface Synthesized {
 
 /** Synthesizes the app for a configuration into a fresh temporary folder, as `node synth.js` does. */
 export function synthesize(input: PrefectEcsWorkerConfigInput = {}): Synthesized {
-  const config = resolveConfig(input);
+  return synthesizeResolved([resolveConfig(input)])[0];
+}
+
+/** Synthesizes a configuration with several pools (`pools`) into one app; one result per pool's AWS stack. */
+export function synthesizePools(input: Record<string, unknown>): Synthesized[] {
+  return synthesizeResolved(resolveConfigs(input));
+}
+
+function synthesizeResolved(configs: ResolvedConfig[]): Synthesized[] {
   const outdir = mkdtempSync(join(tmpdir(), "prefect-ecs-synth-"));
-  synthesizeApps([config], outdir);
-  const stackDir = join(outdir, "stacks", awsStackName(config));
-  const json = JSON.parse(readFileSync(join(stackDir, "cdk.tf.json"), "utf8")) as TerraformJson;
-  return { config, outdir, stackDir, json };
+  synthesizeApps(configs, outdir);
+  return configs.map((config) => {
+    const stackDir = join(outdir, "stacks", awsStackName(config));
+    const json = JSON.parse(readFileSync(join(stackDir, "cdk.tf.json"), "utf8")) as TerraformJson;
+    return { config, outdir, stackDir, json };
+  });
 }
 
 /**

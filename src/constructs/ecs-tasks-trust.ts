@@ -1,6 +1,6 @@
 import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { Construct } from "constructs";
-import { clusterParts, IamPolicyStyle } from "./worker-policy";
+import { clusterParts, ecsArnOf, IamPolicyStyle } from "./worker-policy";
 
 export interface EcsTasksTrustPolicyProps {
   /** The cluster the tasks run in: its partition, region and account bound the trust. */
@@ -24,7 +24,7 @@ export class EcsTasksTrustPolicy extends Construct {
 
   constructor(scope: Construct, id: string, props: EcsTasksTrustPolicyProps) {
     super(scope, id);
-    const c = clusterParts(props.clusterArn);
+    const account = clusterParts(props.clusterArn).account;
     this.document = new DataAwsIamPolicyDocument(this, "document", {
       statement: [
         {
@@ -36,8 +36,8 @@ export class EcsTasksTrustPolicy extends Construct {
             props.style === "guide"
               ? undefined
               : [
-                  { test: "StringEquals", variable: "aws:SourceAccount", values: [c.account] },
-                  { test: "ArnLike", variable: "aws:SourceArn", values: [`arn:${c.partition}:ecs:${c.region}:${c.account}:*`] },
+                  { test: "StringEquals", variable: "aws:SourceAccount", values: [account] },
+                  { test: "ArnLike", variable: "aws:SourceArn", values: [ecsArnOf(props.clusterArn, "*")] },
                 ],
         },
       ],

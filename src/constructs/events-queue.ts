@@ -14,6 +14,12 @@ export interface EcsEventsQueueProps {
   /** Cluster whose task state changes are captured. */
   readonly clusterArn: string;
   /**
+   * Only tasks whose task definition ARN starts with this are captured, so pools sharing a cluster
+   * each see their own flow runs (ECS events carry no tags; the family carries the pool).
+   * @default every task of the cluster
+   */
+  readonly taskDefinitionArnPrefix?: string;
+  /**
    * "least-privilege": EventBridge may only send; "guide": also the guide's GetQueueAttributes and GetQueueUrl.
    * @default "least-privilege"
    */
@@ -68,7 +74,10 @@ export class EcsEventsQueue extends Construct {
       eventPattern: Fn.jsonencode({
         source: ["aws.ecs"],
         "detail-type": ["ECS Task State Change"],
-        detail: { clusterArn: [props.clusterArn] },
+        detail: {
+          clusterArn: [props.clusterArn],
+          ...(props.taskDefinitionArnPrefix === undefined ? {} : { taskDefinitionArn: [{ prefix: props.taskDefinitionArnPrefix }] }),
+        },
       }),
     });
     this.rule.overrideLogicalId("ecs_task_state_changes");

@@ -12,6 +12,7 @@ import { renderPrefectYaml } from "./prefect-yaml";
 import { FlowRunTaskRole, TaskExecutionRole, WorkerTaskRole } from "./roles";
 import { WorkerSecurityGroup } from "./worker-security-group";
 import { TaskLogGroup } from "./task-log-group";
+import { flowRunTaskDefinitionArnPrefix } from "./worker-policy";
 import { WorkerService } from "./worker-service";
 import { ContainerSecrets } from "./container-secrets";
 
@@ -192,6 +193,7 @@ export class PrefectEcsWorker extends Construct {
       deadLetterQueueName: config.eventsQueue.deadLetterQueueName,
       ruleName: config.eventsQueue.ruleName,
       clusterArn: this.cluster.arn,
+      taskDefinitionArnPrefix: flowRunTaskDefinitionArnPrefix(this.cluster.arn, config.workPoolName),
       policyStyle: config.iamPolicies,
     });
     if (config.flowRunTaskRole.enabled) {
@@ -215,6 +217,7 @@ export class PrefectEcsWorker extends Construct {
       policyName: config.roles.workerPolicyName,
       assumeRolePolicy: trust.json,
       style: config.iamPolicies,
+      workPoolName: config.workPoolName,
       clusterArn: this.cluster.arn,
       // Only what flow runs use: never the worker's own execution role (unless the guide's single role is both).
       passRoleArns: [this.flowRunExecutionRole.role.arn, ...(this.flowRunTaskRole ? [this.flowRunTaskRole.role.arn] : [])],

@@ -48,8 +48,49 @@ export const WORKER_SQS_ACTIONS = [
   "sqs:ChangeMessageVisibility",
 ] as const;
 
+/** The tag prefect-aws puts on every flow-run task it starts (RunTask `tags`, from the flow run's labels). */
+export const WORK_POOL_TAG_KEY = "prefect.io/work-pool-name";
+
+/**
+ * The value prefect-aws writes into a RunTask tag: python-slugify with
+ * `regex_pattern=r"[^a-zA-Z0-9_./=+:@-]"`, `allow_unicode=True`, `lowercase=False`
+ * (ecs_worker.py, `_prepare_task_run_request`): NFKC, every run of other
+ * characters becomes "-", repeated "-" collapse, leading and trailing "-" go.
+ */
+export function prefectAwsTagValue(value: string): string {
+  return value
+    .normalize("NFKC")
+    .replace(/[^a-zA-Z0-9_./=+:@-]+/g, "-")
+    .replace(/-{2,}/g, "-")
+    .replace(/^-+|-+$/g, "");
+}
+
+/** The families prefect-aws registers for a pool start so: `prefect_<pool>_<deployment or flow id>`. */
+export function flowRunFamilyPrefix(workPoolName: string): string {
+  return `prefect_${workPoolName}_`;
+}
+
+/**
+ * The id in a flow-run family is a UUID, matched character by character (`?`) in IAM
+ * patterns, so pool `dev` does not also match pool `dev_x`'s `prefect_dev_x_<uuid>`.
+ */
+const UUID_PATTERN = "????????-????-????-????-????????????";
+
+/** Where the ARNs of a pool's flow-run task definitions start (the EventBridge rule's prefix match). */
+export function flowRunTaskDefinitionArnPrefix(clusterArn: string, workPoolName: string): string {
+  return ecsArnOf(clusterArn, `task-definition/${flowRunFamilyPrefix(workPoolName)}`);
+}
+
+/** An ECS ARN in the cluster's partition, region and account. */
+export function ecsArnOf(clusterArn: string, resource: string): string {
+  const c = clusterParts(clusterArn);
+  return `arn:${c.partition}:ecs:${c.region}:${c.account}:${resource}`;
+}
+
 export interface WorkerPolicyProps {
   readonly style: IamPolicyStyle;
+  /** The work pool: its flow-run families and the tag its flow runs carry bound what the worker may touch. */
+  readonly workPoolName: string;
   /** ARN of the cluster flow runs start in (may be a Terraform reference). */
   readonly clusterArn: string;
   /** Roles the worker may pass to flow-run tasks: the execution role and the flow-run task role. */
@@ -79,10 +120,14 @@ export function workerPolicyStatements(props: WorkerPolicyProps): DataAwsIamPoli
   if (props.style === "guide") {
     return [{ sid: "PrefectEcsWorker", effect: "Allow", actions: [...GUIDE_WORKER_ACTIONS], resources: ["*"] }];
   }
-  const c = clusterParts(props.clusterArn);
-  const ecsArn = (resource: string) => `arn:${c.partition}:ecs:${c.region}:${c.account}:${resource}`;
+  const ecsArn = (resource: string) => ecsArnOf(props.clusterArn, resource);
   const inCluster = { test: "ArnEquals", variable: "ecs:cluster", values: [props.clusterArn] };
-  const tasksOfCluster = ecsArn(`task/${c.name}/*`);
+  const poolTag = prefectAwsTagValue(props.workPoolName);
+  // Pools that share a cluster see only their own tasks: prefect-aws tags each flow run with its pool.
+  const taggedForOurPool = { test: "StringEquals", variable: `aws:RequestTag/${WORK_POOL_TAG_KEY}`, values: [poolTag] };
+  const ofOurPool = { test: "StringEquals", variable: `aws:ResourceTag/${WORK_POOL_TAG_KEY}`, values: [poolTag] };
+  const ourFamilies = `${flowRunTaskDefinitionArnPrefix(props.clusterArn, props.workPoolName)}${UUID_PATTERN}:*`;
+  const tasksOfCluster = ecsArn(`task/${clusterParts(props.clusterArn).name}/*`);
   const statements: DataAwsIamPolicyDocumentStatement[] = [
     {
       sid: "NoResourceLevelPermissionsExist",
@@ -91,31 +136,31 @@ export function workerPolicyStatements(props: WorkerPolicyProps): DataAwsIamPoli
       resources: ["*"],
     },
     {
-      sid: "RegisterFlowRunTaskDefinitions",
+      sid: "RegisterOurFlowRunTaskDefinitions",
       effect: "Allow",
       actions: ["ecs:RegisterTaskDefinition"],
-      resources: [ecsArn("task-definition/*")],
+      resources: [ourFamilies],
     },
     {
-      sid: "RunFlowRunTasksInOurCluster",
+      sid: "RunOurFlowRunsInOurCluster",
       effect: "Allow",
       actions: ["ecs:RunTask"],
-      resources: [ecsArn("task-definition/*")],
-      condition: [inCluster],
+      resources: [ourFamilies],
+      condition: [inCluster, taggedForOurPool],
     },
     {
-      sid: "WatchAndStopTasksOfOurCluster",
+      sid: "WatchAndStopOurFlowRuns",
       effect: "Allow",
       actions: ["ecs:DescribeTasks", "ecs:StopTask"],
       resources: [tasksOfCluster],
-      condition: [inCluster],
+      condition: [inCluster, ofOurPool],
     },
     {
-      sid: "TagTasksOnlyWhileRunningThem",
+      sid: "TagOurFlowRunsOnlyWhileRunningThem",
       effect: "Allow",
       actions: ["ecs:TagResource"],
       resources: [tasksOfCluster],
-      condition: [{ test: "StringEquals", variable: "ecs:CreateAction", values: ["RunTask"] }],
+      condition: [{ test: "StringEquals", variable: "ecs:CreateAction", values: ["RunTask"] }, taggedForOurPool],
     },
     {
       sid: "PassOnlyOurRolesToEcsTasks",
