@@ -412,7 +412,6 @@ describe("GIVEN no configuration (the guide's own names) WHEN the AWS stack is s
           actions: [
             "ec2:DescribeSubnets",
             "ec2:DescribeVpcs",
-            "ecs:DeregisterTaskDefinition",
             "ecs:DescribeTaskDefinition",
           ],
           resources: ["*"],
@@ -893,6 +892,19 @@ describe('GIVEN iam.policies "guide" WHEN synthesized', () => {
     expect(permissionsOf(statementsOf(json(), policy.policy))).toEqual([
       { effect: "Allow", actions: GUIDE_WORKER_SQS_ACTIONS, resources: [ref("aws_sqs_queue.events_queue", "arn")] },
     ]);
+  });
+});
+
+describe("GIVEN workPool.autoDeregisterTaskDefinitions WHEN synthesized", () => {
+  const json = synthesizedOnce({ workPool: { autoDeregisterTaskDefinitions: true } });
+
+  it("THEN the worker may ecs:DeregisterTaskDefinition, on \"*\" with the other wildcard-only actions (without the switch it may not)", () => {
+    const onStar = (config: TerraformJson) =>
+      statementsOf(config, resourceOf(config, "aws_iam_policy", "worker_task_policy").policy).find((s) => s.sid === "NoResourceLevelPermissionsExist");
+    expect(onStar(json())).toMatchObject({
+      actions: ["ec2:DescribeSubnets", "ec2:DescribeVpcs", "ecs:DeregisterTaskDefinition", "ecs:DescribeTaskDefinition"],
+      resources: ["*"],
+    });
   });
 });
 

@@ -406,6 +406,30 @@ describe("flow-run policy statements", () => {
     expect(config.flowRunTaskRole).toMatchObject({ enabled: true, statements: [{ effect: "Allow", actions: ["s3:GetObject"], resources }] });
   });
 
+  test.each(["iam:*", "iam:Pass*", "iam:*Role"])(
+    "GIVEN an allowed %p WHEN resolved THEN it is refused: a wildcard over IAM actions hands every flow run the account",
+    (action) => {
+      const raw = { flowRunTaskRole: { statements: [{ actions: ["s3:GetObject", action], resources: ["arn:aws:s3:::b/*"] }] } };
+      expectProblem(problemsOf(raw), "flowRunTaskRole.statements[0].actions[1]", { value: action, says: ["wildcard over IAM actions", "take over"] });
+    },
+  );
+
+  test.each([["*"], ["arn:aws:iam::123456789012:role/*"]])(
+    "GIVEN iam:PassRole allowed on %p WHEN resolved THEN it is refused, naming what to list instead",
+    (resource) => {
+      const raw = { flowRunTaskRole: { statements: [{ actions: ["iam:PassRole"], resources: [resource] }] } };
+      expectProblem(problemsOf(raw), "flowRunTaskRole.statements[0].actions[0]", { value: "iam:PassRole", says: ["every role", "iam:PassedToService"] });
+    },
+  );
+
+  test("GIVEN iam:* in a Deny statement, and iam:PassRole on one role WHEN resolved THEN both are accepted", () => {
+    const statements = [
+      { effect: "Deny" as const, actions: ["iam:*"], resources: ["*"] },
+      { actions: ["iam:PassRole"], resources: ["arn:aws:iam::123456789012:role/batch-job"] },
+    ];
+    expect(resolveConfig({ flowRunTaskRole: { statements } }).flowRunTaskRole).toMatchObject({ enabled: true, statements: [{ effect: "Deny" }, { effect: "Allow" }] });
+  });
+
   test("GIVEN a statement without resources WHEN resolved THEN it must list at least one, \"*\" or an ARN", () => {
     expectProblem(problemsOf(statement([])), "flowRunTaskRole.statements[0].resources", { value: [], says: ["at least one resource", '"*" or an ARN'] });
   });

@@ -100,6 +100,8 @@ interface Case {
   /** How the execution role reads the credential; undefined: no auth, no secret. */
   secret?: { readAction: "secretsmanager:GetSecretValue" | "ssm:GetParameters"; existingArn?: string };
   kmsKeyArn?: string;
+  /** workPool.autoDeregisterTaskDefinitions: the observer deregisters task definitions. */
+  autoDeregister?: boolean;
 }
 
 const SELF_HOSTED = { server: "self-hosted", apiUrl: "http://prefect.internal:4200/api" } as const;
@@ -129,15 +131,17 @@ const CASES: Case[] = [
     kmsKeyArn: KMS_KEY_ARN,
   },
   {
-    title: "a self-hosted server without auth, no flow-run task role and no flow-run logs",
+    title: "a self-hosted server without auth, no flow-run task role, no flow-run logs, task definitions deregistered after each run",
     input: {
       prefect: { ...SELF_HOSTED, auth: "none" },
       flowRunTaskRole: { enabled: false },
       flowRunLogs: { enabled: false },
+      workPool: { autoDeregisterTaskDefinitions: true },
     },
     clusterArn: DEFAULT_CLUSTER_ARN,
     flowRunTaskRole: false,
     flowRunLogs: false,
+    autoDeregister: true,
   },
   {
     title: "Prefect Cloud with the API key in Secrets Manager encrypted with a customer KMS key",
@@ -359,7 +363,11 @@ const WORKER_CALLS: Call[] = [
     when: (c) => c.flowRunLogs,
     request: (s) => ({ action: "logs:GetLogEvents", resource: s.flowRunLogStreamArn as string }),
   },
-  { title: "ecs:DeregisterTaskDefinition", request: () => ({ action: "ecs:DeregisterTaskDefinition", resource: "*" }) },
+  {
+    title: "ecs:DeregisterTaskDefinition (observer, on STOPPED events of runs tagged for deregistration)",
+    when: (c) => c.autoDeregister === true,
+    request: () => ({ action: "ecs:DeregisterTaskDefinition", resource: "*" }),
+  },
 ];
 
 /** Requests outside what the worker needs, or outside our resources. */
@@ -471,6 +479,11 @@ const OUT_OF_SCOPE: Call[] = [
     title: "logs:PutLogEvents into the flow-run log group",
     when: (c) => c.flowRunLogs,
     request: (s) => ({ action: "logs:PutLogEvents", resource: s.flowRunLogStreamArn as string }),
+  },
+  {
+    title: "ecs:DeregisterTaskDefinition while the pool does not deregister task definitions",
+    when: (c) => !c.autoDeregister,
+    request: () => ({ action: "ecs:DeregisterTaskDefinition", resource: "*" }),
   },
   { title: "iam:CreateRole", request: () => ({ action: "iam:CreateRole", resource: `arn:aws:iam::${ACCOUNT}:role/NewRole` }) },
   { title: "ecs:DeleteCluster of our cluster", request: (s) => ({ action: "ecs:DeleteCluster", resource: s.clusterArn }) },
@@ -768,13 +781,13 @@ describe.each(CASES)("GIVEN $title", (c) => {
       expect(unsafePassRoles(stack.documents)).toEqual([]);
     });
 
-    it('THEN the actions left on "*" are exactly the worker\'s wildcard-only ones, plus ecr:GetAuthorizationToken where flow images come from ECR', () => {
+    it('THEN the actions left on "*" are exactly the worker\'s wildcard-only ones (ecs:DeregisterTaskDefinition only with auto-deregistration), plus ecr:GetAuthorizationToken where flow images come from ECR', () => {
       expect(actionsOnStar(stack.documents)).toEqual(
         [
           "ec2:DescribeSubnets",
           "ec2:DescribeVpcs",
-          "ecs:DeregisterTaskDefinition",
           "ecs:DescribeTaskDefinition",
+          ...(c.autoDeregister ? ["ecs:DeregisterTaskDefinition"] : []),
           ...(stack.flowImageRepositoryArn ? ["ecr:GetAuthorizationToken"] : []),
         ].sort(),
       );
@@ -899,6 +912,7 @@ describe('GIVEN iam.policies "guide" (the guide\'s worker-policy.json and sqs-po
       OUT_OF_SCOPE.find((call) => call.title === "ecs:RunTask in another cluster") as Call,
       OUT_OF_SCOPE.find((call) => call.title === "ecs:StopTask of a task in another cluster") as Call,
       OUT_OF_SCOPE.find((call) => call.title === "ecs:StopTask of another pool's flow run in our cluster") as Call,
+      OUT_OF_SCOPE.find((call) => call.title.startsWith("ecs:DeregisterTaskDefinition while the pool")) as Call,
       OUT_OF_SCOPE.find((call) => call.title.startsWith("ecs:RunTask of the worker's own task definition")) as Call,
       OUT_OF_SCOPE.find((call) => call.title.startsWith("ecs:TagResource of a task of our cluster outside RunTask")) as Call,
       OUT_OF_SCOPE.find((call) => call.title === "logs:GetLogEvents of another log group") as Call,

@@ -91,9 +91,9 @@ function writeJson(path: string, value: unknown): void {
 // ---------------------------------------------------------------- defaults
 
 describe("workPool defaults", () => {
-  test("GIVEN no workPool section WHEN resolved THEN the pool is managed, unpaused, without CSRF, kept on destroy, with the built-in template", () => {
+  test("GIVEN no workPool section WHEN resolved THEN the pool is managed, unpaused, without CSRF, kept on destroy, not deregistering task definitions, with the built-in template", () => {
     const { workPool } = resolveConfig({});
-    expect(workPool).toEqual({ manage: true, paused: false, csrf: false, deleteOnDestroy: false, enforceOnEveryApply: false });
+    expect(workPool).toEqual({ manage: true, paused: false, csrf: false, deleteOnDestroy: false, enforceOnEveryApply: false, autoDeregisterTaskDefinitions: false });
     expect(workPool.description).toBeUndefined();
     expect(workPool.concurrencyLimit).toBeUndefined();
     expect(workPool.baseJobTemplate).toBeUndefined();
@@ -106,7 +106,7 @@ describe("workPool defaults", () => {
   test("GIVEN every scalar set on a self-hosted server WHEN resolved THEN each is kept as given", () => {
     const { workPool } = resolveConfig({
       prefect: SELF_HOSTED,
-      workPool: { description: "Team pool", concurrencyLimit: 0, paused: true, csrf: true, deleteOnDestroy: true, enforceOnEveryApply: true },
+      workPool: { description: "Team pool", concurrencyLimit: 0, paused: true, csrf: true, deleteOnDestroy: true, enforceOnEveryApply: true, autoDeregisterTaskDefinitions: true },
     });
     expect(workPool).toEqual({
       manage: true,
@@ -116,6 +116,7 @@ describe("workPool defaults", () => {
       csrf: true,
       deleteOnDestroy: true,
       enforceOnEveryApply: true,
+      autoDeregisterTaskDefinitions: true,
     });
   });
 });

@@ -443,6 +443,13 @@ describe("GIVEN the flow-run task role disabled", () => {
   });
 });
 
+describe("GIVEN workPool.autoDeregisterTaskDefinitions", () => {
+  it("THEN auto_deregister_task_definition defaults to true (the worker role may deregister); without it the default stays false", () => {
+    expect(propertiesOf(synthWorkPool({ workPool: { autoDeregisterTaskDefinitions: true } }).json).auto_deregister_task_definition.default).toBe(true);
+    expect(propertiesOf(synthWorkPool().json).auto_deregister_task_definition.default).toBe(false);
+  });
+});
+
 describe("GIVEN description, concurrencyLimit and paused", () => {
   it("THEN the update body carries them", () => {
     const synth = synthWorkPool({ workPool: { description: "Data team pool", concurrencyLimit: 7, paused: true } });

@@ -65,6 +65,8 @@ export interface ResolvedWorkPool {
   readonly deleteOnDestroy: boolean;
   /** Send the pool on every apply (repairs drift). */
   readonly enforceOnEveryApply: boolean;
+  /** The pool's auto_deregister_task_definition default; grants ecs:DeregisterTaskDefinition. */
+  readonly autoDeregisterTaskDefinitions: boolean;
 }
 
 export type ResolvedBackend =
@@ -575,6 +577,7 @@ class Resolver {
         ...POOL_DEFAULT_VARIABLES,
         ...(this.config.flowRunTaskRole.enabled ? ["task_role_arn"] : []),
         ...(this.config.flowRunLogs.enabled ? ["configure_cloudwatch_logs", "cloudwatch_logs_options"] : []),
+        ...(w.autoDeregisterTaskDefinitions ? ["auto_deregister_task_definition"] : []),
       ];
       const missing = problems.length === 0 ? needed.filter((name) => !declared.includes(name)) : [];
       if (missing.length > 0) {
@@ -596,6 +599,7 @@ class Resolver {
       csrf: w.csrf,
       deleteOnDestroy: w.deleteOnDestroy,
       enforceOnEveryApply: w.enforceOnEveryApply,
+      autoDeregisterTaskDefinitions: w.autoDeregisterTaskDefinitions,
     };
   }
 
@@ -673,6 +677,13 @@ class Resolver {
 
   private resolveFlowRunTaskRole(): ResolvedConfig["flowRunTaskRole"] {
     const r = this.config.flowRunTaskRole;
+    r.statements.forEach((statement, i) => {
+      if (statement.effect !== "Allow") return;
+      statement.actions.forEach((action, j) => {
+        const problem = escalation(action, statement.resources);
+        if (problem) this.problem(`flowRunTaskRole.statements[${i}].actions[${j}]`, action, problem);
+      });
+    });
     if (r.enabled) return { enabled: true, name: r.name, policyName: r.policyName, s3Buckets: r.s3Buckets, statements: r.statements };
     if (r.s3Buckets.length > 0) this.problem("flowRunTaskRole.s3Buckets", r.s3Buckets, "contradicts flowRunTaskRole.enabled false: permissions need the role");
     if (r.statements.length > 0) this.problem("flowRunTaskRole.statements", r.statements.length, "contradicts flowRunTaskRole.enabled false: permissions need the role");
@@ -722,4 +733,26 @@ const ECR_IMAGE = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\/(
 function ecrRepositoryOf(image: string): ResolvedConfig["workerImageRepository"] {
   const match = ECR_IMAGE.exec(image);
   return match ? { account: match[1], region: match[2], name: match[3] } : undefined;
+}
+
+/**
+ * Why an allowed action would hand every flow run (any deployment author) the account, if it does:
+ * a wildcard over IAM actions, or iam:PassRole on every role. Refused rather than warned about,
+ * since the flow-run role is what deployment code runs as.
+ */
+function escalation(action: string, resources: readonly string[]): string | undefined {
+  const [service, name] = action.toLowerCase().split(":");
+  if (service === "iam" && name.includes("*")) {
+    return (
+      "is a wildcard over IAM actions: any flow run could create or change roles and policies and take over the " +
+      "account. List the IAM actions flow runs need, each on specific ARNs"
+    );
+  }
+  if (service === "iam" && name === "passrole" && resources.some((resource) => resource === "*" || resource.endsWith(":role/*"))) {
+    return (
+      "on every role lets any flow run start compute with any role, including administrators. Name the role ARNs it " +
+      "may pass, and add an iam:PassedToService condition"
+    );
+  }
+  return undefined;
 }

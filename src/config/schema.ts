@@ -166,6 +166,14 @@ export const CONFIG_SCHEMA = z
           .boolean()
           .default(false)
           .describe("The self-hosted server enforces CSRF tokens (PREFECT_SERVER_API_CSRF_PROTECTION_ENABLED)."),
+        autoDeregisterTaskDefinitions: z
+          .boolean()
+          .default(false)
+          .describe(
+            "Default of the pool's auto_deregister_task_definition: the worker's observer deregisters each flow run's " +
+              "task definition when the run stops. Only then does the worker role get ecs:DeregisterTaskDefinition " +
+              "(which AWS defines on \"*\" only); deployments that set the variable themselves need it on.",
+          ),
         deleteOnDestroy: z
           .boolean()
           .default(false)

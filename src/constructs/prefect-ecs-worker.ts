@@ -218,6 +218,7 @@ export class PrefectEcsWorker extends Construct {
       assumeRolePolicy: trust.json,
       style: config.iamPolicies,
       workPoolName: config.workPoolName,
+      deregisterTaskDefinitions: config.workPool.autoDeregisterTaskDefinitions,
       clusterArn: this.cluster.arn,
       // Only what flow runs use: never the worker's own execution role (unless the guide's single role is both).
       passRoleArns: [this.flowRunExecutionRole.role.arn, ...(this.flowRunTaskRole ? [this.flowRunTaskRole.role.arn] : [])],

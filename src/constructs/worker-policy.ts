@@ -33,12 +33,10 @@ export const GUIDE_WORKER_SQS_ACTIONS = [
  * Actions AWS defines without resource-level permissions: "*" is the only
  * possible resource (help/security.md lists them with the reason).
  */
-export const UNSCOPABLE_WORKER_ACTIONS = [
-  "ec2:DescribeSubnets",
-  "ec2:DescribeVpcs",
-  "ecs:DeregisterTaskDefinition",
-  "ecs:DescribeTaskDefinition",
-] as const;
+export const UNSCOPABLE_WORKER_ACTIONS = ["ec2:DescribeSubnets", "ec2:DescribeVpcs", "ecs:DescribeTaskDefinition"] as const;
+
+/** Also wildcard-only, and needed only when the observer deregisters task definitions (auto_deregister_task_definition). */
+export const DEREGISTER_TASK_DEFINITION = "ecs:DeregisterTaskDefinition";
 
 /** The observer's SQS calls (sqs:GetQueueAttributes is granted by the guide but never called). */
 export const WORKER_SQS_ACTIONS = [
@@ -96,6 +94,11 @@ export interface WorkerPolicyProps {
   /** Roles the worker may pass to flow-run tasks: the execution role and the flow-run task role. */
   readonly passRoleArns: string[];
   readonly eventsQueueArn: string;
+  /**
+   * The observer deregisters the task definitions of stopped flow runs (the pool's auto_deregister_task_definition).
+   * @default false: no ecs:DeregisterTaskDefinition
+   */
+  readonly deregisterTaskDefinitions?: boolean;
   /** Flow-run log group, whose crashed-run logs the observer forwards. @default none: no logs:GetLogEvents */
   readonly flowRunLogGroupArn?: string;
 }
@@ -132,7 +135,7 @@ export function workerPolicyStatements(props: WorkerPolicyProps): DataAwsIamPoli
     {
       sid: "NoResourceLevelPermissionsExist",
       effect: "Allow",
-      actions: [...UNSCOPABLE_WORKER_ACTIONS],
+      actions: [...UNSCOPABLE_WORKER_ACTIONS, ...(props.deregisterTaskDefinitions ? [DEREGISTER_TASK_DEFINITION] : [])].sort(),
       resources: ["*"],
     },
     {

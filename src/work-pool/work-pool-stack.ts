@@ -74,6 +74,8 @@ export class WorkPoolStack extends SelfContainedStack {
       },
     };
     if (config.flowRunTaskRole.enabled) defaults.task_role_arn = output("flow_run_task_role_arn");
+    // The worker role may deregister only when the pool turns this on (ecs:DeregisterTaskDefinition).
+    if (config.workPool.autoDeregisterTaskDefinitions) defaults.auto_deregister_task_definition = true;
     if (config.flowRunLogs.enabled) {
       // The group exists (the AWS stack made it), so the execution role needs no logs:CreateLogGroup.
       defaults.configure_cloudwatch_logs = true;
