@@ -590,11 +590,26 @@ describe("GIVEN no configuration (the guide's own names) WHEN the AWS stack is s
       expect(workerContainer(json()).command).toEqual(["prefect", "worker", "start", "--pool", "my-ecs-pool", "--type", "ecs", "--with-healthcheck"]);
     });
 
-    it("THEN the environment sets PREFECT_API_URL from var.prefect_api_url and the observer queue name from the events queue", () => {
+    it("THEN the environment sets HOME to the scratch volume, PREFECT_API_URL from var.prefect_api_url and the observer queue name from the events queue", () => {
       expect(workerContainer(json()).environment).toEqual([
+        { name: "HOME", value: "/tmp" },
         { name: "PREFECT_API_URL", value: "${var.prefect_api_url}" },
         { name: "PREFECT_INTEGRATIONS_AWS_ECS_OBSERVER_SQS_QUEUE_NAME", value: ref("aws_sqs_queue.events_queue", "name") },
       ]);
+    });
+
+    it("THEN the container runs as uid and gid 1000 on a read-only root filesystem, writing only to the task's ephemeral scratch volume at /tmp", () => {
+      expect(workerContainer(json())).toMatchObject({
+        user: "1000:1000",
+        readonlyRootFilesystem: true,
+        mountPoints: [{ sourceVolume: "scratch", containerPath: "/tmp", readOnly: false }],
+      });
+      // No host path and no EFS: Fargate's task storage, gone with the task.
+      expect(resourceOf(json(), "aws_ecs_task_definition", "worker").volume).toEqual([{ name: "scratch" }]);
+    });
+
+    it("THEN ECS Exec is off on the service: nobody can open a shell next to the credential", () => {
+      expect(resourceOf(json(), "aws_ecs_service", "worker").enable_execute_command).toBe(false);
     });
 
     it("THEN the API key is injected as secret PREFECT_API_KEY with valueFrom the secret ARN, never as a plain value", () => {
@@ -1381,6 +1396,7 @@ describe("GIVEN work queues, extra environment, sizes, an image and tags WHEN sy
 
   it("THEN the extra environment variables follow the stack's own, sorted by name", () => {
     expect(workerContainer(json()).environment.map((e) => e.name)).toEqual([
+      "HOME",
       "PREFECT_API_URL",
       "PREFECT_INTEGRATIONS_AWS_ECS_OBSERVER_SQS_QUEUE_NAME",
       "ALPHA",

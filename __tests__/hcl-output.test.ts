@@ -117,7 +117,8 @@ function hclOf(outdir: string, stack: string): string {
 
 /** Paths of this machine and run that must not leak into the hand-off. */
 function machinePaths(outdir: string): string[] {
-  return [outdir, REPO, tmpdir(), homedir(), `/${userInfo().username}/`];
+  // Paths under the temporary folder leak; "/tmp" itself is the worker container's scratch mount.
+  return [outdir, REPO, `${tmpdir()}/`, homedir(), `/${userInfo().username}/`];
 }
 
 // ---------------------------------------------------------------- without Terraform

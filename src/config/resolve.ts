@@ -135,7 +135,7 @@ export interface ResolvedConfig {
 const POOL_DEFAULT_VARIABLES = ["cluster", "vpc_id", "execution_role_arn", "network_configuration"];
 
 /** Environment variables the stack sets itself; users may not override them. */
-const RESERVED_ENVIRONMENT = ["PREFECT_API_URL", "PREFECT_INTEGRATIONS_AWS_ECS_OBSERVER_SQS_QUEUE_NAME"];
+const RESERVED_ENVIRONMENT = ["HOME", "PREFECT_API_URL", "PREFECT_INTEGRATIONS_AWS_ECS_OBSERVER_SQS_QUEUE_NAME"];
 const SECRET_KEY = /^(api[_-]?key|auth[_-]?string|secret[_-]?(string|value)|password|token|prefect_api_key|prefect_api_auth_string)$/i;
 /** `value` names a secret only in the sections about credentials; elsewhere ({name, value} pairs) it is ordinary. */
 const SECRET_SECTIONS = ["secret", "prefect"];
@@ -623,7 +623,7 @@ class Resolver {
     }
     for (const name of Object.keys(w.environment)) {
       if (RESERVED_ENVIRONMENT.includes(name)) {
-        this.problem(`worker.environment.${name}`, w.environment[name], "is set by the stack itself (from prefect.apiUrl / eventsQueue.name); remove it");
+        this.problem(`worker.environment.${name}`, w.environment[name], "is set by the stack itself (HOME: the writable scratch volume; the others from prefect.apiUrl / eventsQueue.name); remove it");
       }
     }
     const credential = this.config.prefect.auth === "none" ? [] : ["PREFECT_API_KEY", "PREFECT_API_AUTH_STRING"];

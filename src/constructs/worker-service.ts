@@ -60,6 +60,8 @@ export class WorkerService extends Construct {
     this.logGroup = props.logGroup;
 
     const environment = [
+      // Prefect keeps its profile and caches in ~/.prefect: on the one writable volume.
+      { name: "HOME", value: WORKER_SCRATCH.containerPath },
       { name: "PREFECT_API_URL", value: props.prefectApiUrl },
       // Always set: the worker's built-in default (prefect-ecs-tasks-events) is not our queue.
       { name: "PREFECT_INTEGRATIONS_AWS_ECS_OBSERVER_SQS_QUEUE_NAME", value: props.eventsQueueName },
@@ -73,6 +75,10 @@ export class WorkerService extends Construct {
       cpu: props.cpu,
       memory: props.memory,
       essential: true,
+      // Not root, and nothing in the image can change: only the ephemeral scratch volume is writable.
+      user: WORKER_USER,
+      readonlyRootFilesystem: true,
+      mountPoints: [{ sourceVolume: WORKER_SCRATCH.volumeName, containerPath: WORKER_SCRATCH.containerPath, readOnly: false }],
       // Exec form, no shell: pool and queue names reach Prefect verbatim, whatever characters they hold.
       command: workerCommand(props.workPoolName, props.workQueues),
       // The worker's own health endpoint (--with-healthcheck): unhealthy when it stops polling Prefect.
@@ -105,6 +111,8 @@ export class WorkerService extends Construct {
       executionRoleArn: props.executionRoleArn,
       taskRoleArn: props.taskRoleArn,
       containerDefinitions: Fn.jsonencode([this.container.expression]),
+      // A Fargate bind mount on the task's ephemeral storage: gone with the task.
+      volume: [{ name: WORKER_SCRATCH.volumeName }],
     });
     this.taskDefinition.overrideLogicalId("worker");
 
@@ -120,6 +128,8 @@ export class WorkerService extends Construct {
         assignPublicIp: props.assignPublicIp,
       },
       deploymentCircuitBreaker: { enable: true, rollback: true },
+      // No shell into the worker: it holds the Prefect credential and the worker role.
+      enableExecuteCommand: false,
       dependsOn: props.dependsOn,
     });
     this.service.overrideLogicalId("worker");
@@ -139,6 +149,18 @@ export function workerCommand(workPoolName: string, workQueues: readonly string[
     ...workQueues.flatMap((queue) => ["--work-queue", queue]),
   ];
 }
+
+/**
+ * The worker's user: an unprivileged uid and gid that own nothing in the image (it has no
+ * such user; Prefect needs none, as HOME is set).
+ */
+export const WORKER_USER = "1000:1000";
+
+/**
+ * The one writable path of the worker container: Prefect writes its home (~/.prefect) and
+ * temporary files there. The image's /tmp (mode 1777) seeds the volume, so the user can write.
+ */
+export const WORKER_SCRATCH = { volumeName: "scratch", containerPath: "/tmp" } as const;
 
 /** Probes `prefect worker start --with-healthcheck`'s endpoint with the image's Python (no curl in the image). */
 export const WORKER_HEALTH_CHECK = {
