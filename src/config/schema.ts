@@ -426,7 +426,8 @@ export const CONFIG_SCHEMA = z
           .default("least-privilege")
           .describe(
             "least-privilege: the worker role allows exactly the calls the Prefect ECS worker makes, on our resources. " +
-              "guide: the guide's policies as printed (twelve actions on \"*\"), with a synth-time warning.",
+              "guide: the guide's policies as printed (twelve actions on \"*\", one execution role with AWS's managed policy for the " +
+                "worker and flow runs, trust without source conditions), with a synth-time warning.",
           ),
       })
       .prefault({})

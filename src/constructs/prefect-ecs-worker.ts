@@ -209,7 +209,8 @@ export class PrefectEcsWorker extends Construct {
     }
     if (config.iamPolicies === "guide") {
       Annotations.of(this).addWarning(
-        'iam.policies is "guide": the worker role gets the guide\'s twelve actions on "*", including iam:PassRole on any role',
+        'iam.policies is "guide": the worker role gets the guide\'s twelve actions on "*", including iam:PassRole on any role, ' +
+          "and flow runs share the worker's execution role with AWS's AmazonECSTaskExecutionRolePolicy",
       );
     }
     this.workerTaskRole = new WorkerTaskRole(this, "worker_task_role", {
