@@ -131,7 +131,7 @@ describeWithTerraform("Terraform gate: the work-pool stack", () => {
         expect(Object.keys(props).sort()).toEqual(Object.keys(ours.variables.properties).sort());
         expect(props.cluster.default).toBe("arn:aws:ecs:us-east-1:123456789012:cluster/my-ecs-cluster");
         expect(props.vpc_id.default).toBe("vpc-12345678");
-        expect(props.execution_role_arn.default).toBe("arn:aws:iam::123456789012:role/ecsTaskExecutionRole");
+        expect(props.execution_role_arn.default).toBe("arn:aws:iam::123456789012:role/PrefectECSRunnerExecutionRole");
         expect(props.task_role_arn.default).toBe("arn:aws:iam::123456789012:role/PrefectECSRunnerTaskRole");
         expect(props.prefect_api_key_secret_arn.default).toBe("arn:aws:secretsmanager:us-east-1:123456789012:secret:PrefectECSWorkerAPIKey-AbCdEf");
         expect(props.network_configuration.default).toEqual({
