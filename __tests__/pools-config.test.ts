@@ -160,6 +160,19 @@ describe("GIVEN pools whose names would clash", () => {
     ]);
   });
 
+  it("WHEN one pool's name is another's plus \"_\" in the same cluster THEN it is reported (the other's event rule would capture its runs); in separate clusters it is not", () => {
+    const pools = (clusters: [string | undefined, string | undefined]) => ({
+      pools: [
+        { workPool: { name: "dev" }, ...(clusters[0] ? { cluster: { name: clusters[0] } } : {}) },
+        { workPool: { name: "dev_x" }, ...(clusters[1] ? { cluster: { name: clusters[1] } } : {}) },
+      ],
+    });
+    expect(problemsOf(pools([undefined, undefined]))).toEqual([
+      expect.objectContaining({ field: "pools[1].workPool.name", value: "dev_x", message: expect.stringContaining('pools[0] ("dev") plus "_"') }),
+    ]);
+    expect(resolveConfigs(pools(["dev-cluster", "x-cluster"]))).toHaveLength(2);
+  });
+
   it("WHEN two pool names map to the same stack name THEN it is reported", () => {
     const problems = problemsOf({
       prefect: { apiUrl: CLOUD_API_URL },

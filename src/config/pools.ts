@@ -87,7 +87,7 @@ export function resolveConfigs(raw: unknown, source?: string): ResolvedConfig[] 
       problems.push(...error.problems.map((p) => ({ ...p, field: `pools[${i}].${p.field}` })));
     }
   });
-  if (problems.length === 0) problems.push(...clashes(resolved));
+  if (problems.length === 0) problems.push(...clashes(resolved), ...familyOverlaps(resolved));
   if (problems.length > 0) throw new ConfigError(problems, source);
   return shareClusters(resolved);
 }
@@ -131,6 +131,36 @@ function clashes(configs: readonly ResolvedConfig[]): ConfigProblem[] {
       if (owner === undefined) seen.set(key, here);
       else problems.push({ field: here, value: key.slice(key.lastIndexOf(":") + 1), message: `is also ${owner}; each pool needs its own (names are unique in an AWS account and region)` });
     }
+  });
+  return problems;
+}
+
+/** The cluster a pool's flow runs go to, as `region:name` (an ARN and a name of the same cluster agree). */
+function clusterKey(config: ResolvedConfig): string {
+  const cluster = config.cluster;
+  const name = cluster.mode === "create" ? cluster.name : (cluster.name ?? cluster.arn?.split("/").pop() ?? "");
+  return `${config.region}:${name}`;
+}
+
+/**
+ * In a shared cluster each pool's EventBridge rule matches task definitions starting with
+ * prefect_<pool>_, so pool "dev" would also capture pool "dev_x"'s flow runs (its observer cannot
+ * describe them, and the events end in its dead-letter queue).
+ */
+function familyOverlaps(configs: readonly ResolvedConfig[]): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  configs.forEach((config, i) => {
+    configs.forEach((other, j) => {
+      if (i === j || clusterKey(config) !== clusterKey(other)) return;
+      if (!config.workPoolName.startsWith(`${other.workPoolName}_`)) return;
+      problems.push({
+        field: `pools[${i}].workPool.name`,
+        value: config.workPoolName,
+        message:
+          `starts with the name of pools[${j}] ("${other.workPoolName}") plus "_", and both use cluster ${clusterKey(config).split(":")[1]}: ` +
+          `that pool's event rule (task definitions prefect_${other.workPoolName}_...) would capture this pool's flow runs too; choose another name`,
+      });
+    });
   });
   return problems;
 }
