@@ -264,14 +264,14 @@ describeWithPeers("Checkov on the synthesized output", ["checkov"], () => {
       },
     );
 
-    it("GIVEN container definitions known at plan time THEN Checkov evaluates the worker container: CKV_AWS_334/335 pass, CKV_AWS_336 (read-only root) fails, a skip", () => {
+    it("GIVEN container definitions known at plan time THEN Checkov evaluates the worker container: CKV_AWS_334/335/336 pass (not privileged, no host PID, read-only root)", () => {
       const container = (list: Finding[]) =>
         list
           .filter((f) => f.form === "plan" && f.caseName === "existing-cluster" && f.resource === "aws_ecs_task_definition.worker")
           .map((f) => f.id)
           .filter((id) => ["CKV_AWS_334", "CKV_AWS_335", "CKV_AWS_336"].includes(id))
           .sort();
-      expect({ passed: container(passed), failed: container(failed) }).toEqual({ passed: ["CKV_AWS_334", "CKV_AWS_335"], failed: ["CKV_AWS_336"] });
+      expect({ passed: container(passed), failed: container(failed) }).toEqual({ passed: ["CKV_AWS_334", "CKV_AWS_335", "CKV_AWS_336"], failed: [] });
     });
 
     it('GIVEN iam.policies "guide" THEN, beyond the skips, Checkov fails the guide\'s worker policy: permissions management, write access and "*" resources', () => {
