@@ -96,8 +96,9 @@ export function runtimeArchitecture(config: ResolvedConfig): { nodes: RuntimeNod
     group: "aws",
     lines: [
       "IAM roles",
-      `execution: ${config.roles.executionRoleName}`,
+      `worker execution: ${config.roles.executionRoleName}`,
       `worker task: ${config.roles.workerTaskRoleName}`,
+      ...(config.roles.flowRunExecutionRoleName ? [`flow-run execution: ${config.roles.flowRunExecutionRoleName}`] : []),
       ...(config.flowRunTaskRole.enabled ? [`flow-run task: ${config.flowRunTaskRole.name}`] : []),
     ],
     shape: "note",
