@@ -1,0 +1,171 @@
+/**
+ * The guide end to end, offline, on its defaults: the AWS stack applied against moto (default VPC,
+ * Secrets Manager, local state), the work-pool stack against a real Prefect server reading the AWS
+ * stack's state, then both destroyed. Self-hosted with basic auth stands in for Prefect Cloud (the
+ * pool's API must be the local server); everything else is the guide's default configuration.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { MOTO_OVERRIDE_FILE, MotoInventory, pointProviderAt } from "../support/moto-stack";
+import { terraformOkAsync } from "../support/terraform";
+import { describeGuideE2E, GuideScenario, liveResources, resourceCounts, shippedFiles, StackFolders } from "./guide-scenario";
+
+const AUTH_STRING = "e2e-admin:e2e-not-a-real-password";
+const POOL = "my-ecs-pool";
+
+type Outputs = Record<string, string | string[] | boolean>;
+
+describeGuideE2E("E2E: the guide's defaults against moto and a real Prefect server", () => {
+  let scenario: GuideScenario;
+  let stacks: StackFolders;
+  let baseline: MotoInventory;
+  let outputs: Outputs;
+  let created = 0;
+  const awsEnv = () => ({ TF_VAR_prefect_api_url: scenario.prefect.url, TF_VAR_prefect_api_auth_string: AUTH_STRING });
+  const prefectEnv = { PREFECT_API_AUTH_STRING: AUTH_STRING };
+  const getPool = () =>
+    fetch(`${scenario.prefect.url}/work_pools/${POOL}`, { headers: { Authorization: `Basic ${Buffer.from(AUTH_STRING).toString("base64")}` } });
+
+  beforeAll(async () => {
+    scenario = await GuideScenario.start("guide defaults, local state", { authString: AUTH_STRING });
+    stacks = scenario.synthesize({ prefect: { server: "self-hosted" } });
+    baseline = scenario.inventory();
+  }, 180_000);
+  afterAll(() => scenario?.stop());
+
+  it("GIVEN the synthesized stacks THEN they hold only the shipped files, the provider names no endpoint, and the moto override is the test's own file", () => {
+    expect(shippedFiles(stacks.awsDir)).toEqual(["cdk.tf.json"]);
+    expect(shippedFiles(stacks.workPoolDir)).toEqual(["assets", "cdk.tf.json"]);
+    expect(Object.keys(stacks.synthesized.json.provider.aws[0]).sort()).toEqual(["default_tags", "region"]);
+    pointProviderAt(stacks.awsDir, scenario.aws.url);
+    expect(shippedFiles(stacks.awsDir)).toEqual(["cdk.tf.json", MOTO_OVERRIDE_FILE]);
+  });
+
+  it("WHEN the AWS stack is applied THEN moto holds every resource of the guide, wired to each other", async () => {
+    await scenario.terraform("aws: init", stacks.awsDir, ["init"]);
+    const applied = await scenario.terraform("aws: apply", stacks.awsDir, ["apply", "-auto-approve"], awsEnv());
+    created = resourceCounts(applied).added;
+    const state = (await terraformOkAsync(stacks.awsDir, ["state", "list"])).stdout.split("\n").filter((line) => line && !line.startsWith("data."));
+    expect(created).toBe(state.length);
+    outputs = Object.fromEntries(
+      Object.entries(JSON.parse((await terraformOkAsync(stacks.awsDir, ["output", "-json"])).stdout) as Record<string, { value: string }>).map(
+        ([name, output]) => [name, output.value],
+      ),
+    ) as Outputs;
+    const moto = scenario.inventory();
+    const added = <T>(entries: Record<string, T>, before: Record<string, T>) => Object.keys(entries).filter((name) => !(name in before)).sort();
+
+    // IAM: the three roles, trusted by ECS tasks, with their policies attached.
+    expect(added(moto.roles, baseline.roles)).toEqual(["PrefectECSRunnerTaskRole", "ecsTaskExecutionRole", "ecsTaskRole"]);
+    for (const role of Object.values(moto.roles)) expect(role.trustedServices).toEqual(["ecs-tasks.amazonaws.com"]);
+    expect(moto.roles.ecsTaskExecutionRole.attachedPolicies).toEqual(["AmazonECSTaskExecutionRolePolicy"]);
+    expect(moto.roles.ecsTaskRole.attachedPolicies).toEqual(["ecsTaskPolicy"]);
+    const secretReads = Object.values(moto.roles.ecsTaskExecutionRole.inlinePolicies).flatMap((policy) => policy.Statement);
+    expect(secretReads).toContainEqual(expect.objectContaining({ Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: outputs.secret_arn }));
+    const sqsReads = Object.values(moto.roles.ecsTaskRole.inlinePolicies).flatMap((policy) => policy.Statement);
+    expect(sqsReads).toContainEqual(expect.objectContaining({ Effect: "Allow", Resource: outputs.events_queue_arn }));
+    const runTask = moto.policies.ecsTaskPolicy.Statement.find((statement) => statement.Action === "ecs:RunTask");
+    expect(runTask?.Condition).toEqual({ ArnEquals: { "ecs:cluster": outputs.cluster_arn } });
+
+    // SQS: the events queue redrives to the dead-letter queue; only the rule may send to it.
+    expect(added(moto.queues, baseline.queues)).toEqual([`${POOL}-events`, `${POOL}-events-dlq`]);
+    const events = moto.queues[`${POOL}-events`].attributes;
+    expect(JSON.parse(events.RedrivePolicy)).toEqual({ deadLetterTargetArn: outputs.events_dead_letter_queue_arn, maxReceiveCount: 3 });
+    const rule = moto.rules[`${POOL}-task-state-changes`];
+    expect(JSON.parse(events.Policy).Statement).toEqual([
+      expect.objectContaining({
+        Effect: "Allow",
+        Principal: { Service: "events.amazonaws.com" },
+        Action: "sqs:SendMessage",
+        Resource: outputs.events_queue_arn,
+        Condition: { ArnEquals: { "aws:SourceArn": `arn:aws:events:us-east-1:123456789012:rule/${POOL}-task-state-changes` } },
+      }),
+    ]);
+
+    // EventBridge: task state changes of our cluster go to the queue.
+    expect(rule).toMatchObject({
+      state: "ENABLED",
+      eventPattern: { source: ["aws.ecs"], "detail-type": ["ECS Task State Change"], detail: { clusterArn: [outputs.cluster_arn] } },
+      targets: [{ Arn: outputs.events_queue_arn }],
+    });
+
+    // ECS: the cluster, the worker's task definition and its Fargate service in the default VPC.
+    expect(moto.clusters["my-ecs-cluster"]).toEqual({ status: "ACTIVE", settings: [{ name: "containerInsights", value: "enabled" }] });
+    const service = moto.services["prefect-worker-service"];
+    const definition = Object.values(moto.taskDefinitions).find((d) => d.arn === service.taskDefinition);
+    expect(service).toMatchObject({ cluster: "my-ecs-cluster", status: "ACTIVE", desiredCount: 1, launchType: "FARGATE" });
+    expect(service.networkConfiguration.awsvpcConfiguration.subnets.sort()).toEqual([...(outputs.subnet_ids as string[])].sort());
+    expect(service.networkConfiguration.awsvpcConfiguration).toMatchObject({ securityGroups: outputs.security_group_ids, assignPublicIp: "ENABLED" });
+    expect(definition).toMatchObject({
+      cpu: "512",
+      memory: "1024",
+      networkMode: "awsvpc",
+      requiresCompatibilities: ["FARGATE"],
+      executionRoleArn: outputs.execution_role_arn,
+      taskRoleArn: outputs.worker_task_role_arn,
+    });
+    const [container] = definition!.containerDefinitions;
+    expect(container).toMatchObject({
+      name: "prefect-worker",
+      image: "prefecthq/prefect-aws:latest",
+      command: ["prefect", "worker", "start", "--pool", POOL, "--type", "ecs", "--with-healthcheck"],
+      secrets: [{ name: "PREFECT_API_AUTH_STRING", valueFrom: outputs.secret_arn }],
+      logConfiguration: { logDriver: "awslogs", options: expect.objectContaining({ "awslogs-group": outputs.log_group_name }) },
+    });
+    expect(container.environment).toContainEqual({ name: "PREFECT_API_URL", value: scenario.prefect.url });
+
+    // The worker's own security group: no ingress, egress on 443 only, in the default VPC.
+    const groups = Object.values(moto.securityGroups).filter((group) => (outputs.security_group_ids as string[]).includes(group.id));
+    expect(groups).toEqual([{ id: expect.any(String), vpcId: outputs.vpc_id, ingress: [], egress: [{ IpProtocol: "tcp", FromPort: 443, ToPort: 443 }] }]);
+
+    // ECR and CloudWatch Logs.
+    expect(moto.repositories[`${POOL}-flows`]).toMatchObject({ imageTagMutability: "MUTABLE", lifecyclePolicy: { rules: expect.any(Array) } });
+    expect(moto.logGroups).toMatchObject({ [outputs.log_group_name as string]: { retentionInDays: 30 }, [outputs.flow_run_log_group_name as string]: { retentionInDays: 30 } });
+
+    // The secret holds the credential, written through the write-only attribute.
+    expect(moto.secrets.PrefectECSWorkerAuthString).toEqual({ value: AUTH_STRING });
+  }, 300_000);
+
+  it("THEN the credential is in neither the state nor the outputs", async () => {
+    const state = readFileSync(join(stacks.awsDir, "terraform.tfstate"), "utf8");
+    const version = (JSON.parse(state) as { resources: { type: string; instances: { attributes: Record<string, unknown> }[] }[] }).resources.find(
+      (resource) => resource.type === "aws_secretsmanager_secret_version",
+    );
+    expect(version?.instances[0].attributes).toMatchObject({ secret_string_wo: null, has_secret_string_wo: true });
+    expect(state).not.toContain(AUTH_STRING);
+    expect(JSON.stringify(outputs)).not.toContain(AUTH_STRING);
+  });
+
+  it("WHEN the work-pool stack is applied THEN the real Prefect server has the pool with the AWS stack's values as its defaults", async () => {
+    await scenario.terraform("work pool: init", stacks.workPoolDir, ["init"]);
+    const applied = await scenario.terraform("work pool: apply", stacks.workPoolDir, ["apply", "-auto-approve"], prefectEnv);
+    expect(applied.stdout).toContain(`Prefect work pool "${POOL}" created`);
+    const response = await getPool();
+    expect(response.status).toBe(200);
+    const pool = (await response.json()) as { type: string; base_job_template: { variables: { properties: Record<string, { default?: unknown }> } } };
+    expect(pool.type).toBe("ecs");
+    const defaults = Object.fromEntries(Object.entries(pool.base_job_template.variables.properties).map(([name, variable]) => [name, variable.default]));
+    expect(defaults).toMatchObject({
+      cluster: outputs.cluster_arn,
+      vpc_id: outputs.vpc_id,
+      execution_role_arn: outputs.execution_role_arn,
+      task_role_arn: outputs.flow_run_task_role_arn,
+      prefect_api_auth_string_secret_arn: outputs.secret_arn,
+      network_configuration: { subnets: outputs.subnet_ids, securityGroups: outputs.security_group_ids, assignPublicIp: "ENABLED" },
+      cloudwatch_logs_options: { "awslogs-group": outputs.flow_run_log_group_name, "awslogs-create-group": "false" },
+    });
+  }, 120_000);
+
+  it("WHEN both stacks are destroyed THEN nothing of ours is left in moto but what AWS keeps too, and the pool stays in Prefect", async () => {
+    await scenario.terraform("work pool: destroy", stacks.workPoolDir, ["destroy", "-auto-approve"], prefectEnv);
+    const destroyed = await scenario.terraform("aws: destroy", stacks.awsDir, ["destroy", "-auto-approve"], awsEnv());
+    expect(resourceCounts(destroyed).destroyed).toBe(created);
+    const moto = scenario.inventory();
+    expect(liveResources(moto)).toEqual(liveResources(baseline));
+    // Kept as AWS keeps them: the cluster and service as INACTIVE, the secret for its recovery window.
+    expect(moto.clusters["my-ecs-cluster"].status).toBe("INACTIVE");
+    expect(moto.services["prefect-worker-service"].status).toBe("INACTIVE");
+    expect(moto.secrets.PrefectECSWorkerAuthString).toEqual({ deletedDate: expect.any(String) });
+    expect((await getPool()).status).toBe(200);
+  }, 300_000);
+});
