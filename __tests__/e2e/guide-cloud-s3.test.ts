@@ -6,7 +6,7 @@
  * without auth (it ignores the key the script sends), since the pool's API must be on loopback.
  */
 import { MOTO_OVERRIDE_FILE, MotoInventory, boto3, pointProviderAt, pointRemoteStateAt, s3BackendConfigFile } from "../support/moto-stack";
-import { terraformAsyncOk } from "../support/terraform";
+import { terraformOkAsync } from "../support/terraform";
 import { describeGuideE2E, GuideScenario, liveResources, resourceCounts, shippedFiles, StackFolders } from "./guide-scenario";
 
 const API_KEY = "pnu_e2eFAKEfakeFAKEfakeFAKEfake000042";
@@ -30,6 +30,7 @@ describeGuideE2E("E2E: a Cloud-style configuration with explicit network, SSM an
   let outputs: Outputs;
   let backendConfig: string;
   let created = 0;
+  let synthesizedFiles: string[][];
   const awsEnv = () => ({ TF_VAR_prefect_api_url: scenario.prefect.url, TF_VAR_prefect_api_key: API_KEY });
   const prefectEnv = { PREFECT_API_KEY: API_KEY };
   const s3 = <T>(code: string) => boto3<T>(scenario.moto.url, scenario.region, `s3 = aws("s3")\n${code}`);
@@ -56,8 +57,11 @@ describeGuideE2E("E2E: a Cloud-style configuration with explicit network, SSM an
       network: { vpcId: network.vpcId, subnetIds: network.subnetIds, securityGroupIds: [network.defaultSecurityGroupId], assignPublicIp: false },
       backend: { type: "s3", bucket: STATE_BUCKET },
     });
+    synthesizedFiles = [shippedFiles(stacks.awsDir), shippedFiles(stacks.workPoolDir)];
+    pointProviderAt(stacks.awsDir, scenario.aws.url);
+    pointRemoteStateAt(stacks.workPoolDir, "aws_stack", scenario.aws.url);
     baseline = scenario.inventory();
-    backendConfig = s3BackendConfigFile(scenario.aws.url);
+    backendConfig = s3BackendConfigFile(scenario.aws.url, scenario.scratchDir);
   }, 180_000);
   afterAll(() => scenario?.stop());
 
@@ -65,9 +69,7 @@ describeGuideE2E("E2E: a Cloud-style configuration with explicit network, SSM an
     expect(stacks.synthesized.json.terraform.backend).toEqual({
       s3: { bucket: STATE_BUCKET, key: STATE_KEY(`${POOL}-aws`), region: "us-east-1", encrypt: true, use_lockfile: true },
     });
-    expect(shippedFiles(stacks.awsDir)).toEqual(["cdk.tf.json"]);
-    pointProviderAt(stacks.awsDir, scenario.aws.url);
-    pointRemoteStateAt(stacks.workPoolDir, "aws_stack", scenario.aws.url);
+    expect(synthesizedFiles).toEqual([["cdk.tf.json"], ["assets", "cdk.tf.json"]]);
     expect(shippedFiles(stacks.awsDir)).toEqual(["cdk.tf.json", MOTO_OVERRIDE_FILE]);
     expect(shippedFiles(stacks.workPoolDir)).toEqual(["assets", "cdk.tf.json", MOTO_OVERRIDE_FILE]);
   });
@@ -79,7 +81,7 @@ describeGuideE2E("E2E: a Cloud-style configuration with explicit network, SSM an
     created = resourceCounts(applied).added;
     expect(created).toBeGreaterThan(20);
     outputs = Object.fromEntries(
-      Object.entries(JSON.parse((await terraformAsyncOk(stacks.awsDir, ["output", "-json"])).stdout) as Record<string, { value: string }>).map(
+      Object.entries(JSON.parse((await terraformOkAsync(stacks.awsDir, ["output", "-json"])).stdout) as Record<string, { value: string }>).map(
         ([name, output]) => [name, output.value],
       ),
     ) as Outputs;

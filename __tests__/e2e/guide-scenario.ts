@@ -3,7 +3,8 @@
  * on loopback, the synthesized stacks applied and destroyed with real Terraform. Keeps the numbers the
  * report needs: wall time and AWS calls per step, resources created and destroyed.
  */
-import { existsSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { PrefectEcsWorkerConfigInput } from "../../src/config/schema";
 import { workPoolStackName } from "../../src/work-pool/work-pool-stack";
@@ -22,6 +23,8 @@ interface StepRecord {
   readonly seconds: number;
   readonly awsCalls: number;
   readonly byAction: Record<string, number>;
+  /** Terraform's own count, e.g. "24 added, 0 changed, 0 destroyed". */
+  readonly resources?: string;
 }
 
 export interface StackFolders {
@@ -34,6 +37,8 @@ export class GuideScenario {
   private readonly steps: StepRecord[] = [];
   private readonly started = Date.now();
   private readonly cleanups: (() => void)[] = [];
+  /** A folder for the test's own files (backend settings), removed by `stop`. */
+  public readonly scratchDir = mkdtempSync(join(tmpdir(), "guide-e2e-"));
 
   private constructor(
     public readonly name: string,
@@ -62,20 +67,27 @@ export class GuideScenario {
   }
 
   /** Runs a step, recording its wall time and the AWS calls moto received meanwhile. */
-  async step<T>(step: string, run: () => Promise<T>): Promise<T> {
+  async step<T>(step: string, run: () => Promise<T>, resources?: (result: T) => string | undefined): Promise<T> {
     const mark = this.aws.mark();
     const start = Date.now();
+    let result: T | undefined;
     try {
-      return await run();
+      result = await run();
+      return result;
     } finally {
       const { total, byAction } = countCalls(this.aws.since(mark));
-      this.steps.push({ step, seconds: (Date.now() - start) / 1000, awsCalls: total, byAction });
+      const counted = result !== undefined && resources ? resources(result) : undefined;
+      this.steps.push({ step, seconds: (Date.now() - start) / 1000, awsCalls: total, byAction, ...(counted ? { resources: counted } : {}) });
     }
   }
 
   /** `terraform <args>` in a stack folder as a recorded step; fails with Terraform's output. */
   terraform(step: string, dir: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<TerraformResult> {
-    return this.step(step, () => terraformOkAsync(dir, [...args, "-input=false", "-no-color"], env));
+    return this.step(
+      step,
+      () => terraformOkAsync(dir, [...args, "-input=false", "-no-color"], env),
+      (result) => /Resources: ([^.]+)\./.exec(result.stdout)?.[1],
+    );
   }
 
   inventory(): MotoInventory {
@@ -87,6 +99,7 @@ export class GuideScenario {
     const lines = this.steps.map(
       (s) =>
         `  ${s.step.padEnd(44)} ${s.seconds.toFixed(1).padStart(6)} s ${String(s.awsCalls).padStart(4)} AWS calls` +
+        (s.resources ? `  resources: ${s.resources}` : "") +
         (s.awsCalls > 0 ? `  ${Object.entries(s.byAction).map(([action, n]) => `${action}×${n}`).join(" ")}` : ""),
     );
     return [`E2E scenario "${this.name}": ${((Date.now() - this.started) / 1000).toFixed(1)} s in all`, ...lines].join("\n");
@@ -96,6 +109,7 @@ export class GuideScenario {
     console.log(this.report());
     await Promise.all([this.aws.stop(), this.moto.stop(), this.prefect.stop()]);
     for (const cleanup of this.cleanups) cleanup();
+    rmSync(this.scratchDir, { recursive: true, force: true });
   }
 }
 

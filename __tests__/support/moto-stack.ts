@@ -4,7 +4,7 @@
  * counts the AWS calls each step makes, and a boto3 script reads back what exists in moto.
  */
 import { createServer, request, Server } from "node:http";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { peerEnv, runPython } from "./peers";
@@ -58,14 +58,14 @@ function s3Settings(endpoint: string): Record<string, unknown> {
 
 /**
  * A `-backend-config` file for `terraform init` that sends the shipped S3 backend to moto (partial
- * configuration merges into the backend block; an override file would replace it whole). It lives in
- * a temporary folder, never beside the stack.
+ * configuration merges into the backend block; an override file would replace it whole). Written into
+ * `dir`, a folder of the test's, never beside the stack.
  */
-export function s3BackendConfigFile(endpoint: string): string {
+export function s3BackendConfigFile(endpoint: string, dir: string): string {
   const hcl = Object.entries(s3Settings(endpoint))
     .map(([name, value]) => (typeof value === "object" ? `${name} = { s3 = ${JSON.stringify((value as { s3: string }).s3)} }` : `${name} = ${JSON.stringify(value)}`))
     .join("\n");
-  const file = join(mkdtempSync(join(tmpdir(), "moto-backend-")), "moto.s3.tfbackend");
+  const file = join(dir, "moto.s3.tfbackend");
   writeFileSync(file, `${hcl}\n`);
   return file;
 }
