@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { MOTO_OVERRIDE_FILE, MotoInventory, pointProviderAt } from "../support/moto-stack";
 import { terraformOkAsync } from "../support/terraform";
-import { describeGuideE2E, GuideScenario, liveResources, resourceCounts, shippedFiles, StackFolders } from "./guide-scenario";
+import { describeGuideE2E, EcsStyleWorker, GuideScenario, liveResources, resourceCounts, shippedFiles, StackFolders } from "./guide-scenario";
 
 const AUTH_STRING = "e2e-admin:e2e-not-a-real-password";
 const POOL = "my-ecs-pool";
@@ -24,8 +24,19 @@ describeGuideE2E("E2E: the guide's defaults against moto and a real Prefect serv
   let synthesizedFiles: string[][];
   const awsEnv = () => ({ TF_VAR_prefect_api_url: scenario.prefect.url, TF_VAR_prefect_api_auth_string: AUTH_STRING });
   const prefectEnv = { PREFECT_API_AUTH_STRING: AUTH_STRING };
-  const getPool = () =>
-    fetch(`${scenario.prefect.url}/work_pools/${POOL}`, { headers: { Authorization: `Basic ${Buffer.from(AUTH_STRING).toString("base64")}` } });
+  let worker: EcsStyleWorker | undefined;
+  const authorization = { Authorization: `Basic ${Buffer.from(AUTH_STRING).toString("base64")}` };
+  const getPool = () => fetch(`${scenario.prefect.url}/work_pools/${POOL}`, { headers: authorization });
+  /** GET, or POST with a JSON body, against the Prefect server's API; fails unless it answers 2xx. */
+  const prefectApi = async <T>(path: string, body?: unknown): Promise<T> => {
+    const response = await fetch(`${scenario.prefect.url}${path}`, {
+      method: body === undefined ? "GET" : "POST",
+      headers: { ...authorization, "Content-Type": "application/json" },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    if (!response.ok) throw new Error(`${path} answered ${response.status}: ${await response.text()}`);
+    return (await response.json()) as T;
+  };
 
   beforeAll(async () => {
     scenario = await GuideScenario.start("guide defaults, local state", { authString: AUTH_STRING });
@@ -157,7 +168,30 @@ describeGuideE2E("E2E: the guide's defaults against moto and a real Prefect serv
     });
   }, 120_000);
 
+  it("WHEN the worker is started from its task definition as ECS would THEN its own health check passes and Prefect sees it online in the pool", async () => {
+    const moto = scenario.inventory();
+    const definition = Object.values(moto.taskDefinitions).find((d) => d.arn === moto.services["prefect-worker-service"].taskDefinition);
+    const workers = () => prefectApi<{ status: string; last_heartbeat_time: string | null }[]>(`/work_pools/${POOL}/workers/filter`, {});
+    const mark = scenario.aws.mark();
+    const pollsEventsQueue = () => scenario.aws.since(mark).some((call) => call.service === "sqs" && call.action === "ReceiveMessage");
+    worker = await scenario.step("worker: start until healthy, online, polling SQS", async () => {
+      const started = await scenario.startWorker(definition!);
+      expect(await started.healthCheck()).not.toBe(0);
+      await started.process.waitFor(async () => (await started.healthCheck()) === 0 && (await workers()).length > 0 && pollsEventsQueue(), 150_000);
+      return started;
+    });
+    // The credential came from moto's secret, as the execution role would have read it.
+    expect(worker.env.PREFECT_API_AUTH_STRING).toBe(AUTH_STRING);
+    expect(await workers()).toEqual([expect.objectContaining({ status: "ONLINE", last_heartbeat_time: expect.any(String) })]);
+    expect((await prefectApi<{ status: string }>(`/work_pools/${POOL}`)).status).toBe("READY");
+    // Its ECS observer reads our events queue.
+    expect(scenario.aws.since(mark).filter((call) => call.service === "sqs").map((call) => call.action)).toEqual(
+      expect.arrayContaining(["GetQueueUrl", "ReceiveMessage"]),
+    );
+  }, 240_000);
+
   it("WHEN both stacks are destroyed THEN nothing of ours is left in moto but what AWS keeps too, and the pool stays in Prefect", async () => {
+    await worker?.process.stop();
     await scenario.terraform("work pool: destroy", stacks.workPoolDir, ["destroy", "-auto-approve"], prefectEnv);
     const destroyed = await scenario.terraform("aws: destroy", stacks.awsDir, ["destroy", "-auto-approve"], awsEnv());
     expect(resourceCounts(destroyed).destroyed).toBe(created);

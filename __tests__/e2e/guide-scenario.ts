@@ -5,11 +5,23 @@
  */
 import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { basename, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { PrefectEcsWorkerConfigInput } from "../../src/config/schema";
 import { workPoolStackName } from "../../src/work-pool/work-pool-stack";
-import { AwsCallRecorder, countCalls, motoInventory, MotoInventory } from "../support/moto-stack";
-import { describeWithPeers, MotoServer, PrefectServer, PrefectServerOptions, startMotoServer, startPrefectServer } from "../support/peers";
+import { spawn } from "node:child_process";
+import { AwsCallRecorder, boto3, countCalls, MOTO_CREDENTIALS, motoInventory, MotoInventory, TaskDefinitionDescription } from "../support/moto-stack";
+import {
+  describeWithPeers,
+  freePort,
+  MotoServer,
+  peerCommand,
+  peerEnv,
+  PeerProcess,
+  PrefectServer,
+  PrefectServerOptions,
+  startMotoServer,
+  startPrefectServer,
+} from "../support/peers";
 import { synthesize, Synthesized } from "../support/synth";
 import { describeWithTerraform, terraformOkAsync, TerraformResult } from "../support/terraform";
 
@@ -37,6 +49,7 @@ export class GuideScenario {
   private readonly steps: StepRecord[] = [];
   private readonly started = Date.now();
   private readonly cleanups: (() => void)[] = [];
+  private readonly workers: PeerProcess[] = [];
   /** A folder for the test's own files (backend settings), removed by `stop`. */
   public readonly scratchDir = mkdtempSync(join(tmpdir(), "guide-e2e-"));
 
@@ -94,6 +107,56 @@ export class GuideScenario {
     return motoInventory(this.moto.url, this.region);
   }
 
+  /**
+   * Starts the worker the way ECS would start the task definition's container, as a local process: its
+   * exact command (resolved in the peers' environment, which stands in for the image) and environment,
+   * each `secrets[].valueFrom` resolved from moto as the execution role would, and what Fargate adds
+   * (region, credentials: fake ones, with every AWS call going to moto through the recorder). One change:
+   * the health server listens on loopback and a free port instead of 0.0.0.0:8080.
+   */
+  async startWorker(definition: TaskDefinitionDescription): Promise<EcsStyleWorker> {
+    const [container] = definition.containerDefinitions;
+    if (!container.command || container.command.length === 0) throw new Error(`${definition.arn} has no command`);
+    const port = await freePort();
+    const home = mkdtempSync(join(tmpdir(), "guide-worker-"));
+    this.cleanups.push(() => rmSync(home, { recursive: true, force: true }));
+    const env: NodeJS.ProcessEnv = {
+      ...peerEnv(home),
+      ...Object.fromEntries((container.environment ?? []).map(({ name, value }) => [name, value])),
+      ...this.resolveSecrets(container.secrets ?? []),
+      AWS_REGION: this.region,
+      AWS_DEFAULT_REGION: this.region,
+      ...MOTO_CREDENTIALS,
+      AWS_ENDPOINT_URL: this.aws.url,
+      PREFECT_WORKER_WEBSERVER_HOST: "127.0.0.1",
+      PREFECT_WORKER_WEBSERVER_PORT: String(port),
+    };
+    const [command, ...args] = container.command;
+    const worker = PeerProcess.start(`worker of ${definition.arn}`, peerCommand("prefect", command), args, env);
+    const probe = container.healthCheck?.command;
+    if (!probe || probe[0] !== "CMD-SHELL") throw new Error(`${definition.arn} has no CMD-SHELL health check`);
+    // The task definition's own probe, on the port the worker got.
+    const healthCheck = () => shell(probe[1].replace("localhost:8080", `127.0.0.1:${port}`), { ...env, PATH: `${dirname(peerCommand("prefect", "python"))}:${env.PATH}` });
+    this.workers.push(worker);
+    return { process: worker, env, healthCheck };
+  }
+
+  /** `secrets[].valueFrom` as ECS resolves it: Secrets Manager secret or SSM parameter, by ARN. */
+  private resolveSecrets(secrets: readonly { name: string; valueFrom: string }[]): Record<string, string> {
+    if (secrets.length === 0) return {};
+    return boto3<Record<string, string>>(
+      this.moto.url,
+      this.region,
+      [
+        `secrets = json.loads(${JSON.stringify(JSON.stringify(secrets))})`,
+        "def value(arn):",
+        "    if ':secretsmanager:' in arn: return aws('secretsmanager').get_secret_value(SecretId=arn)['SecretString']",
+        "    return aws('ssm').get_parameters(Names=[arn], WithDecryption=True)['Parameters'][0]['Value']",
+        "print(json.dumps({s['name']: value(s['valueFrom']) for s in secrets}))",
+      ].join("\n"),
+    );
+  }
+
   /** The numbers for the report, printed once at the end. */
   report(): string {
     const lines = this.steps.map(
@@ -107,10 +170,27 @@ export class GuideScenario {
 
   async stop(): Promise<void> {
     console.log(this.report());
+    await Promise.all(this.workers.map((worker) => worker.stop()));
     await Promise.all([this.aws.stop(), this.moto.stop(), this.prefect.stop()]);
     for (const cleanup of this.cleanups) cleanup();
     rmSync(this.scratchDir, { recursive: true, force: true });
   }
+}
+
+export interface EcsStyleWorker {
+  readonly process: PeerProcess;
+  /** The environment it runs with (the resolved secret included). */
+  readonly env: NodeJS.ProcessEnv;
+  /** Runs the task definition's health check command; resolves to its exit status. */
+  healthCheck(): Promise<number>;
+}
+
+function shell(command: string, env: NodeJS.ProcessEnv): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn("/bin/sh", ["-c", command], { env, stdio: "ignore" });
+    child.on("error", () => resolve(-1));
+    child.on("close", (status) => resolve(status ?? -1));
+  });
 }
 
 /** `Resources: N added` / `N destroyed` from an apply or destroy. */

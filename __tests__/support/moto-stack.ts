@@ -219,6 +219,7 @@ export interface ContainerDefinition {
   readonly environment?: { name: string; value: string }[];
   readonly secrets?: { name: string; valueFrom: string }[];
   readonly logConfiguration?: { logDriver: string; options: Record<string, string> };
+  readonly healthCheck?: { command: string[]; interval?: number; timeout?: number; retries?: number; startPeriod?: number };
 }
 
 export interface TaskDefinitionDescription {
