@@ -6,15 +6,12 @@
  * without auth (it ignores the key the script sends), since the pool's API must be on loopback.
  */
 import { MOTO_OVERRIDE_FILE, MotoInventory, boto3, pointProviderAt, pointRemoteStateAt, s3BackendConfigFile } from "../support/moto-stack";
-import { terraformOkAsync } from "../support/terraform";
-import { describeGuideE2E, GuideScenario, liveResources, resourceCounts, shippedFiles, StackFolders } from "./guide-scenario";
+import { StackOutputs, describeGuideE2E, GuideScenario, liveResources, resourceCounts, shippedFiles, StackFolders } from "./guide-scenario";
 
 const API_KEY = "pnu_e2eFAKEfakeFAKEfakeFAKEfake000042";
 const POOL = "data-team";
 const STATE_BUCKET = "e2e-terraform-state";
 const STATE_KEY = (stack: string) => `prefect-ecs-worker/${stack}/terraform.tfstate`;
-
-type Outputs = Record<string, string | string[] | boolean>;
 
 interface DefaultNetwork {
   readonly vpcId: string;
@@ -27,7 +24,7 @@ describeGuideE2E("E2E: a Cloud-style configuration with explicit network, SSM an
   let stacks: StackFolders;
   let network: DefaultNetwork;
   let baseline: MotoInventory;
-  let outputs: Outputs;
+  let outputs: StackOutputs;
   let backendConfig: string;
   let created = 0;
   let synthesizedFiles: string[][];
@@ -80,11 +77,7 @@ describeGuideE2E("E2E: a Cloud-style configuration with explicit network, SSM an
     const applied = await scenario.terraform("aws: apply", stacks.awsDir, ["apply", "-auto-approve"], awsEnv());
     created = resourceCounts(applied).added;
     expect(created).toBeGreaterThan(20);
-    outputs = Object.fromEntries(
-      Object.entries(JSON.parse((await terraformOkAsync(stacks.awsDir, ["output", "-json"])).stdout) as Record<string, { value: string }>).map(
-        ([name, output]) => [name, output.value],
-      ),
-    ) as Outputs;
+    outputs = await scenario.outputs(stacks.awsDir);
 
     // S3-native locking: the lock object was written and removed again; the state is in the bucket only.
     const lockKey = `${STATE_KEY(`${POOL}-aws`)}.tflock`;

@@ -8,18 +8,16 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { MOTO_OVERRIDE_FILE, MotoInventory, pointProviderAt } from "../support/moto-stack";
 import { terraformOkAsync } from "../support/terraform";
-import { describeGuideE2E, EcsStyleWorker, GuideScenario, liveResources, resourceCounts, shippedFiles, StackFolders } from "./guide-scenario";
+import { StackOutputs, describeGuideE2E, EcsStyleWorker, GuideScenario, liveResources, resourceCounts, shippedFiles, StackFolders } from "./guide-scenario";
 
 const AUTH_STRING = "e2e-admin:e2e-not-a-real-password";
 const POOL = "my-ecs-pool";
-
-type Outputs = Record<string, string | string[] | boolean>;
 
 describeGuideE2E("E2E: the guide's defaults against moto and a real Prefect server", () => {
   let scenario: GuideScenario;
   let stacks: StackFolders;
   let baseline: MotoInventory;
-  let outputs: Outputs;
+  let outputs: StackOutputs;
   let created = 0;
   let synthesizedFiles: string[][];
   const awsEnv = () => ({ TF_VAR_prefect_api_url: scenario.prefect.url, TF_VAR_prefect_api_auth_string: AUTH_STRING });
@@ -59,11 +57,7 @@ describeGuideE2E("E2E: the guide's defaults against moto and a real Prefect serv
     created = resourceCounts(applied).added;
     const state = (await terraformOkAsync(stacks.awsDir, ["state", "list"])).stdout.split("\n").filter((line) => line && !line.startsWith("data."));
     expect(created).toBe(state.length);
-    outputs = Object.fromEntries(
-      Object.entries(JSON.parse((await terraformOkAsync(stacks.awsDir, ["output", "-json"])).stdout) as Record<string, { value: string }>).map(
-        ([name, output]) => [name, output.value],
-      ),
-    ) as Outputs;
+    outputs = await scenario.outputs(stacks.awsDir);
     const moto = scenario.inventory();
     const added = <T>(entries: Record<string, T>, before: Record<string, T>) => Object.keys(entries).filter((name) => !(name in before)).sort();
 

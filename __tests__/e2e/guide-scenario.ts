@@ -39,6 +39,8 @@ interface StepRecord {
   readonly resources?: string;
 }
 
+export type StackOutputs = Record<string, string | string[] | boolean>;
+
 export interface StackFolders {
   readonly synthesized: Synthesized;
   readonly awsDir: string;
@@ -101,6 +103,12 @@ export class GuideScenario {
       () => terraformOkAsync(dir, [...args, "-input=false", "-no-color"], env),
       (result) => /Resources: ([^.]+)\./.exec(result.stdout)?.[1],
     );
+  }
+
+  /** `terraform output -json` of a stack, as name → value. */
+  async outputs(dir: string): Promise<StackOutputs> {
+    const outputs = JSON.parse((await terraformOkAsync(dir, ["output", "-json"])).stdout) as Record<string, { value: StackOutputs[string] }>;
+    return Object.fromEntries(Object.entries(outputs).map(([name, output]) => [name, output.value]));
   }
 
   inventory(): MotoInventory {
