@@ -8,7 +8,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { MOTO_OVERRIDE_FILE, MotoInventory, pointProviderAt } from "../support/moto-stack";
 import { terraformOkAsync } from "../support/terraform";
-import { StackOutputs, describeGuideE2E, EcsStyleWorker, GuideScenario, liveResources, resourceCounts, shippedFiles, StackFolders } from "./guide-scenario";
+import { StackOutputs, stackJson, describeGuideE2E, EcsStyleWorker, GuideScenario, liveResources, resourceCounts, shippedFiles, StackFolders } from "./guide-scenario";
 
 const AUTH_STRING = "e2e-admin:e2e-not-a-real-password";
 const POOL = "my-ecs-pool";
@@ -47,7 +47,7 @@ describeGuideE2E("E2E: the guide's defaults against moto and a real Prefect serv
 
   it("GIVEN the synthesized stacks THEN they hold only the shipped files, the provider names no endpoint, and the moto override is the test's own file", () => {
     expect(synthesizedFiles).toEqual([["cdk.tf.json"], ["assets", "cdk.tf.json"]]);
-    expect(Object.keys(stacks.synthesized.json.provider.aws[0]).sort()).toEqual(["default_tags", "region"]);
+    expect(Object.keys(stackJson(stacks.awsDir).provider.aws[0]).sort()).toEqual(["default_tags", "region"]);
     expect(shippedFiles(stacks.awsDir)).toEqual(["cdk.tf.json", MOTO_OVERRIDE_FILE]);
   });
 

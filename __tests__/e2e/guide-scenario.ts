@@ -3,7 +3,7 @@
  * on loopback, the synthesized stacks applied and destroyed with real Terraform. Keeps the numbers the
  * report needs: wall time and AWS calls per step, resources created and destroyed.
  */
-import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { PrefectEcsWorkerConfigInput } from "../../src/config/schema";
@@ -22,7 +22,11 @@ import {
   startMotoServer,
   startPrefectServer,
 } from "../support/peers";
-import { synthesize, Synthesized } from "../support/synth";
+import { synthesize, TerraformJson } from "../support/synth";
+import { resolveConfigs } from "../../src/config/pools";
+import { ResolvedConfig } from "../../src/config/resolve";
+import { awsStackName } from "../../src/stacks/worker-aws-stack";
+import { synthesizeApps } from "../../src/synthesize";
 import { describeWithTerraform, terraformOkAsync, TerraformResult } from "../support/terraform";
 
 /** A Terraform gate that also needs the Python peers (moto, Prefect). */
@@ -42,7 +46,7 @@ interface StepRecord {
 export type StackOutputs = Record<string, string | string[] | boolean>;
 
 export interface StackFolders {
-  readonly synthesized: Synthesized;
+  readonly config: ResolvedConfig;
   readonly awsDir: string;
   readonly workPoolDir: string;
 }
@@ -74,11 +78,19 @@ export class GuideScenario {
   synthesize(config: PrefectEcsWorkerConfigInput): StackFolders {
     const synthesized = synthesize(config);
     this.cleanups.push(() => rmSync(synthesized.outdir, { recursive: true, force: true }));
-    return {
-      synthesized,
-      awsDir: synthesized.stackDir,
-      workPoolDir: join(synthesized.outdir, "stacks", workPoolStackName(basename(synthesized.stackDir))),
-    };
+    return { config: synthesized.config, awsDir: synthesized.stackDir, workPoolDir: workPoolDirOf(synthesized.stackDir) };
+  }
+
+  /** Synthesizes a configuration with `pools` as `node synth.js` does: the folders of each pool, in order. */
+  synthesizePools(config: PrefectEcsWorkerConfigInput & { readonly pools: readonly PrefectEcsWorkerConfigInput[] }): StackFolders[] {
+    const outdir = mkdtempSync(join(tmpdir(), "prefect-ecs-synth-"));
+    this.cleanups.push(() => rmSync(outdir, { recursive: true, force: true }));
+    const configs = resolveConfigs(config);
+    synthesizeApps(configs, outdir);
+    return configs.map((pool) => {
+      const awsDir = join(outdir, "stacks", awsStackName(pool));
+      return { config: pool, awsDir, workPoolDir: workPoolDirOf(awsDir) };
+    });
   }
 
   /** Runs a step, recording its wall time and the AWS calls moto received meanwhile. */
@@ -199,6 +211,15 @@ function shell(command: string, env: NodeJS.ProcessEnv): Promise<number> {
     child.on("error", () => resolve(-1));
     child.on("close", (status) => resolve(status ?? -1));
   });
+}
+
+/** A stack's synthesized `cdk.tf.json`. */
+export function stackJson(dir: string): TerraformJson {
+  return JSON.parse(readFileSync(join(dir, "cdk.tf.json"), "utf8")) as TerraformJson;
+}
+
+function workPoolDirOf(awsDir: string): string {
+  return join(dirname(awsDir), workPoolStackName(basename(awsDir)));
 }
 
 /** `Resources: N added` / `N destroyed` from an apply or destroy. */

@@ -95,6 +95,8 @@ export interface AwsCall {
   readonly action: string;
   /** S3 only: the key addressed. */
   readonly key?: string;
+  /** JSON-protocol calls only (ECS, Logs, ...): the request, parsed. */
+  readonly request?: Record<string, unknown>;
 }
 
 /**
@@ -103,6 +105,8 @@ export interface AwsCall {
  */
 export class AwsCallRecorder {
   private readonly recorded: AwsCall[] = [];
+  /** Indexes into `recorded` of the calls moto has answered. */
+  private readonly answered = new Set<number>();
 
   private constructor(
     private readonly server: Server,
@@ -118,7 +122,8 @@ export class AwsCallRecorder {
       incoming.on("data", (chunk: Buffer) => chunks.push(chunk));
       incoming.on("end", () => {
         const body = Buffer.concat(chunks);
-        recorder?.recorded.push(classify(incoming.method ?? "GET", incoming.url ?? "/", incoming.headers, body));
+        const index = (recorder?.recorded.push(classify(incoming.method ?? "GET", incoming.url ?? "/", incoming.headers, body)) ?? 0) - 1;
+        outgoing.on("finish", () => recorder?.answered.add(index));
         const forwarded = request(
           { hostname: upstream.hostname, port: upstream.port, method: incoming.method, path: incoming.url, headers: incoming.headers },
           (answer) => {
@@ -150,6 +155,17 @@ export class AwsCallRecorder {
     return this.recorded.slice(mark);
   }
 
+  /** Resolves once moto has answered a call after `mark` that `matches`; fails after `timeoutMs`. */
+  async answeredCall(mark: number, matches: (call: AwsCall) => boolean, timeoutMs = 300_000): Promise<AwsCall> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const index = this.recorded.findIndex((call, at) => at >= mark && this.answered.has(at) && matches(call));
+      if (index >= 0) return this.recorded[index];
+      if (Date.now() > deadline) throw new Error(`moto answered no matching call within ${timeoutMs / 1000} s`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+
   stop(): Promise<void> {
     return new Promise((resolve) => {
       this.server.closeAllConnections();
@@ -162,7 +178,9 @@ function classify(method: string, url: string, headers: NodeJS.Dict<string | str
   const authorization = String(headers.authorization ?? "");
   const service = /Credential=[^/]+\/[^/]+\/[^/]+\/([^/]+)\//.exec(authorization)?.[1] ?? "unsigned";
   const target = headers["x-amz-target"];
-  if (typeof target === "string") return { service, action: target.split(".").pop() ?? target };
+  if (typeof target === "string") {
+    return { service, action: target.split(".").pop() ?? target, request: parsedJson(body) };
+  }
   const query = new URL(url, "http://localhost");
   const form = new URLSearchParams(String(headers["content-type"] ?? "").includes("x-www-form-urlencoded") ? body.toString("utf8") : "");
   const action = form.get("Action") ?? query.searchParams.get("Action");
@@ -173,6 +191,14 @@ function classify(method: string, url: string, headers: NodeJS.Dict<string | str
     return { service, action: `${method} ${what}`, ...(key.length > 0 ? { key: decodeURIComponent(key.join("/")) } : {}) };
   }
   return { service, action: `${method} ${query.pathname}` };
+}
+
+function parsedJson(body: Buffer): Record<string, unknown> {
+  try {
+    return body.length > 0 ? (JSON.parse(body.toString("utf8")) as Record<string, unknown>) : {};
+  } catch {
+    return { unparsed: body.toString("utf8") };
+  }
 }
 
 /** Calls counted by `service:action`, sorted by name, and their total. */
