@@ -46,6 +46,12 @@ describeGuideE2E("E2E: two Cloud-style pools sharing a cluster, with SSM, explic
       headers: { "Content-Type": "application/json" },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
+  /** Waits until moto has answered `action` (made by `run`); fails at once when `run` fails or ends without it. */
+  const untilCall = (run: Promise<unknown>, mark: number, action: string) =>
+    Promise.race([
+      scenario.aws.answeredCall(mark, (call) => call.action === action),
+      run.then(() => Promise.reject(new Error(`finished without calling ${action}`))),
+    ]);
   const allStateKeys = () => pools.flatMap(({ pool }) => [STATE_KEY(`${pool}-aws`), STATE_KEY(`${pool}-work-pool`)]).sort();
 
   beforeAll(async () => {
@@ -104,7 +110,7 @@ describeGuideE2E("E2E: two Cloud-style pools sharing a cluster, with SSM, explic
     const apply = (stacks: PoolStacks) => terraformOkAsync(stacks.awsDir, ["apply", "-auto-approve", "-input=false", "-no-color"], awsEnv(stacks.pool));
     const [firstApplied, secondApplied] = await scenario.step("aws: apply both (the second from CreateCluster on)", async () => {
       const firstApply = apply(first);
-      await scenario.aws.answeredCall(mark, (call) => call.action === "CreateCluster");
+      await untilCall(firstApply, mark, "CreateCluster");
       return Promise.all([firstApply, apply(second)]);
     });
     first.created = resourceCounts(firstApplied).added;
@@ -217,7 +223,7 @@ describeGuideE2E("E2E: two Cloud-style pools sharing a cluster, with SSM, explic
     // In the runbook's order: the pool that uses the cluster goes first; the cluster's pool starts once its service is gone.
     const [secondDestroyed, firstDestroyed] = await scenario.step("aws: destroy both (the first from DeleteService on)", async () => {
       const secondDestroy = destroy(second);
-      await scenario.aws.answeredCall(mark, (call) => call.action === "DeleteService");
+      await untilCall(secondDestroy, mark, "DeleteService");
       return Promise.all([secondDestroy, destroy(first)]);
     });
     expect(resourceCounts(firstDestroyed).destroyed).toBe(first.created);
