@@ -7,8 +7,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { MOTO_OVERRIDE_FILE, MotoInventory, pointProviderAt } from "../support/moto-stack";
+import { createFlowRuns, readEcs, submissionOf } from "../support/prefect-worker";
 import { terraformOkAsync } from "../support/terraform";
-import { StackOutputs, stackJson, describeGuideE2E, EcsStyleWorker, GuideScenario, liveResources, resourceCounts, shippedFiles, StackFolders } from "./guide-scenario";
+import { StackOutputs, stackJson, stopTask, describeGuideE2E, EcsStyleWorker, GuideScenario, liveResources, resourceCounts, shippedFiles, StackFolders } from "./guide-scenario";
 
 const AUTH_STRING = "e2e-admin:e2e-not-a-real-password";
 const POOL = "my-ecs-pool";
@@ -23,6 +24,7 @@ describeGuideE2E("E2E: the guide's defaults against moto and a real Prefect serv
   const awsEnv = () => ({ TF_VAR_prefect_api_url: scenario.prefect.url, TF_VAR_prefect_api_auth_string: AUTH_STRING });
   const prefectEnv = { PREFECT_API_AUTH_STRING: AUTH_STRING };
   let worker: EcsStyleWorker | undefined;
+  let flowRunTask: { arn: string; definition: string } | undefined;
   const authorization = { Authorization: `Basic ${Buffer.from(AUTH_STRING).toString("base64")}` };
   const getPool = () => fetch(`${scenario.prefect.url}/work_pools/${POOL}`, { headers: authorization });
   /** GET, or POST with a JSON body, against the Prefect server's API; fails unless it answers 2xx. */
@@ -184,13 +186,43 @@ describeGuideE2E("E2E: the guide's defaults against moto and a real Prefect serv
     );
   }, 240_000);
 
+  it("WHEN the guide's deployment gets a flow run THEN the worker registers its task definition and runs it in our cluster, network, roles, secret and logs, as moto shows", async () => {
+    await scenario.moto.startRecording();
+    const mark = scenario.aws.mark();
+    // The deployment prefect_yaml describes, made through the API: the flow image from our ECR repository.
+    const [flowRun] = createFlowRuns(scenario.prefect, POOL, [{ name: "my_ecs_deployment", jobVariables: { image: `${outputs.ecr_repository_url}:latest` } }]);
+    await scenario.step("flow run: until the worker's RunTask is answered", () => scenario.aws.answeredCall(mark, (call) => call.action === "RunTask", 180_000));
+    const submission = submissionOf(
+      { flowRuns: [flowRun], worker: { log: worker!.process.log }, ecs: readEcs(scenario.moto, outputs.cluster_arn as string), requests: await scenario.moto.recordedRequests() },
+      flowRun,
+    );
+    expect(submission.runTask).toMatchObject({
+      cluster: outputs.cluster_arn,
+      networkConfiguration: { awsvpcConfiguration: { securityGroups: outputs.security_group_ids, assignPublicIp: "ENABLED" } },
+      overrides: { taskRoleArn: outputs.flow_run_task_role_arn },
+    });
+    expect([...submission.runTask.networkConfiguration.awsvpcConfiguration.subnets].sort()).toEqual([...(outputs.subnet_ids as string[])].sort());
+    expect(submission.taskDefinition).toMatchObject({ executionRoleArn: outputs.execution_role_arn });
+    expect(submission.taskDefinition.containerDefinitions[0]).toMatchObject({
+      image: `${outputs.ecr_repository_url}:latest`,
+      secrets: [{ name: "PREFECT_API_AUTH_STRING", valueFrom: outputs.secret_arn }],
+      logConfiguration: { logDriver: "awslogs", options: expect.objectContaining({ "awslogs-group": outputs.flow_run_log_group_name }) },
+    });
+    expect(submission.task).toMatchObject({ clusterArn: outputs.cluster_arn, taskDefinitionArn: submission.runTask.taskDefinition });
+    flowRunTask = { arn: submission.task.taskArn as string, definition: submission.runTask.taskDefinition };
+  }, 240_000);
+
   it("WHEN both stacks are destroyed THEN nothing of ours is left in moto but what AWS keeps too, and the pool stays in Prefect", async () => {
     await worker?.process.stop();
+    // Flow runs end before the teardown (runbook step 7: ECS keeps a cluster that still has tasks).
+    if (flowRunTask) stopTask(scenario, outputs.cluster_arn as string, flowRunTask.arn);
     await scenario.terraform("work pool: destroy", stacks.workPoolDir, ["destroy", "-auto-approve"], prefectEnv);
     const destroyed = await scenario.terraform("aws: destroy", stacks.awsDir, ["destroy", "-auto-approve"], awsEnv());
     expect(resourceCounts(destroyed).destroyed).toBe(created);
     const moto = scenario.inventory();
-    expect(liveResources(moto)).toEqual(liveResources(baseline));
+    // The flow run's task definition is the worker's, not ours: it stays registered, as on AWS.
+    expect(Object.values(moto.taskDefinitions).map((d) => d.arn)).toEqual(flowRunTask ? [flowRunTask.definition] : []);
+    expect(liveResources(moto, flowRunTask ? [flowRunTask.definition] : [])).toEqual(liveResources(baseline));
     // Kept as AWS keeps them: the cluster and service as INACTIVE, the secret for its recovery window.
     expect(moto.clusters["my-ecs-cluster"].status).toBe("INACTIVE");
     expect(moto.services["prefect-worker-service"].status).toBe("INACTIVE");

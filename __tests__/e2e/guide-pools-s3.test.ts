@@ -7,8 +7,9 @@
  * ignores the key the script and the workers send), since the pools' API must be on loopback.
  */
 import { MOTO_OVERRIDE_FILE, MotoInventory, boto3, pointProviderAt, pointRemoteStateAt, s3BackendConfigFile } from "../support/moto-stack";
+import { createFlowRuns, readEcs, submissionOf } from "../support/prefect-worker";
 import { terraformOkAsync } from "../support/terraform";
-import { describeGuideE2E, EcsStyleWorker, GuideScenario, liveResources, resourceCounts, shippedFiles, StackFolders, stackJson, StackOutputs } from "./guide-scenario";
+import { describeGuideE2E, EcsStyleWorker, stopTask, GuideScenario, liveResources, resourceCounts, shippedFiles, StackFolders, stackJson, StackOutputs } from "./guide-scenario";
 
 const CLUSTER = "shared-flows";
 const STATE_BUCKET = "e2e-terraform-state";
@@ -36,6 +37,8 @@ describeGuideE2E("E2E: two Cloud-style pools sharing a cluster, with SSM, explic
   let backendConfig: string;
   let pools: PoolStacks[];
   let synthesizedFiles: string[][];
+  let workers: EcsStyleWorker[] = [];
+  const flowRunTasks: { arn: string; definition: string }[] = [];
   const awsEnv = (pool: Pool) => ({ TF_VAR_prefect_api_url: scenario.prefect.url, TF_VAR_prefect_api_key: API_KEYS[pool] });
   const prefectEnv = (pool: Pool) => ({ PREFECT_API_KEY: API_KEYS[pool] });
   const s3 = <T>(code: string) => boto3<T>(scenario.moto.url, scenario.region, `s3 = aws("s3")\n${code}`);
@@ -192,7 +195,7 @@ describeGuideE2E("E2E: two Cloud-style pools sharing a cluster, with SSM, explic
 
   it("WHEN both workers are started from their task definitions as ECS would THEN each is healthy and online in its own pool only", async () => {
     const moto = scenario.inventory();
-    const workers: EcsStyleWorker[] = await scenario.step("workers: start both until healthy and online", () =>
+    workers = await scenario.step("workers: start both until healthy and online", () =>
       Promise.all(
         pools.map(async ({ pool }) => {
           const definition = Object.values(moto.taskDefinitions).find((d) => d.arn === moto.services[`prefect-worker-service-${pool}`].taskDefinition)!;
@@ -208,10 +211,29 @@ describeGuideE2E("E2E: two Cloud-style pools sharing a cluster, with SSM, explic
       const listed = (await (await poolApi(pool, "/workers/filter", {})).json()) as { status: string }[];
       expect(listed).toEqual([expect.objectContaining({ status: "ONLINE" })]);
     }
-    await Promise.all(workers.map((worker) => worker.process.stop()));
   }, 240_000);
 
+  it("WHEN each pool's deployment gets a flow run THEN each lands in the shared cluster through its own pool's worker, with its own roles and key", async () => {
+    await scenario.moto.startRecording();
+    const mark = scenario.aws.mark();
+    const flowRuns = pools.map(({ pool }) => createFlowRuns(scenario.prefect, pool, [{ name: `${pool}-deployment` }])[0]);
+    await scenario.step("flow runs: until both RunTasks are answered", () => scenario.aws.answeredCalls(mark, (call) => call.action === "RunTask", 2, 180_000));
+    const ecs = readEcs(scenario.moto, CLUSTER);
+    const requests = await scenario.moto.recordedRequests();
+    for (const [index, { outputs }] of pools.entries()) {
+      const submission = submissionOf({ flowRuns, worker: { log: workers[index].process.log }, ecs, requests }, flowRuns[index]);
+      expect(submission.runTask).toMatchObject({ cluster: outputs!.cluster_arn, overrides: { taskRoleArn: outputs!.flow_run_task_role_arn } });
+      expect(submission.taskDefinition).toMatchObject({ executionRoleArn: outputs!.execution_role_arn });
+      expect(submission.taskDefinition.containerDefinitions[0].secrets).toEqual([{ name: "PREFECT_API_KEY", valueFrom: outputs!.secret_arn }]);
+      expect(submission.task).toMatchObject({ clusterArn: outputs!.cluster_arn });
+      flowRunTasks.push({ arn: submission.task.taskArn as string, definition: submission.runTask.taskDefinition });
+    }
+  }, 300_000);
+
   it("WHEN all stacks are destroyed THEN nothing of ours is left in moto, no lock remains, and only the pool with deleteOnDestroy is gone", async () => {
+    await Promise.all(workers.map((worker) => worker.process.stop()));
+    // Flow runs end before the teardown (runbook step 7: ECS keeps a cluster that still has tasks).
+    for (const task of flowRunTasks) stopTask(scenario, CLUSTER, task.arn);
     await scenario.step("work pools: destroy both", () =>
       Promise.all(pools.map(({ pool, workPoolDir }) => terraformOkAsync(workPoolDir, ["destroy", "-auto-approve", "-input=false", "-no-color"], prefectEnv(pool)))),
     );
@@ -232,6 +254,9 @@ describeGuideE2E("E2E: two Cloud-style pools sharing a cluster, with SSM, explic
     // The bucket is the test's; it keeps the four (now empty) states and no lock object.
     expect(moto.buckets[STATE_BUCKET]).toEqual(allStateKeys());
     for (const { pool } of pools) expect(JSON.parse(stateObject(`${pool}-aws`)).resources).toEqual([]);
-    expect(liveResources({ ...moto, buckets: {} })).toEqual(liveResources({ ...baseline, buckets: {} }));
+    // The flow runs' task definitions are the workers', not ours: they stay registered, as on AWS.
+    const workerDefinitions = flowRunTasks.map((task) => task.definition);
+    expect(Object.values(moto.taskDefinitions).map((d) => d.arn).sort()).toEqual([...workerDefinitions].sort());
+    expect(liveResources({ ...moto, buckets: {} }, workerDefinitions)).toEqual(liveResources({ ...baseline, buckets: {} }));
   }, 420_000);
 });

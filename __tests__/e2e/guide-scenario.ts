@@ -237,9 +237,10 @@ export function shippedFiles(dir: string): string[] {
 
 /**
  * The inventory without what AWS (and moto) keep after a delete: INACTIVE clusters and services, and
- * secrets scheduled for deletion (the recovery window).
+ * secrets scheduled for deletion (the recovery window); nor the task definitions the worker registered
+ * for flow runs (not Terraform's).
  */
-export function liveResources(inventory: MotoInventory): MotoInventory {
+export function liveResources(inventory: MotoInventory, workerTaskDefinitions: readonly string[] = []): MotoInventory {
   const active = <T extends { status: string }>(entries: Record<string, T>) =>
     Object.fromEntries(Object.entries(entries).filter(([, entry]) => entry.status !== "INACTIVE"));
   return {
@@ -247,5 +248,11 @@ export function liveResources(inventory: MotoInventory): MotoInventory {
     clusters: active(inventory.clusters),
     services: active(inventory.services),
     secrets: Object.fromEntries(Object.entries(inventory.secrets).filter(([, secret]) => !secret.deletedDate)),
+    taskDefinitions: Object.fromEntries(Object.entries(inventory.taskDefinitions).filter(([, definition]) => !workerTaskDefinitions.includes(definition.arn))),
   };
+}
+
+/** Stops an ECS task in moto, as a finished flow run's task would stop. */
+export function stopTask(scenario: GuideScenario, cluster: string, task: string): void {
+  boto3(scenario.moto.url, scenario.region, `aws("ecs").stop_task(cluster=${JSON.stringify(cluster)}, task=${JSON.stringify(task)})\nprint("{}")`);
 }

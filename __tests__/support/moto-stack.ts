@@ -157,11 +157,16 @@ export class AwsCallRecorder {
 
   /** Resolves once moto has answered a call after `mark` that `matches`; fails after `timeoutMs`. */
   async answeredCall(mark: number, matches: (call: AwsCall) => boolean, timeoutMs = 300_000): Promise<AwsCall> {
+    return (await this.answeredCalls(mark, matches, 1, timeoutMs))[0];
+  }
+
+  /** Resolves once moto has answered `count` calls after `mark` that `matches`; fails after `timeoutMs`. */
+  async answeredCalls(mark: number, matches: (call: AwsCall) => boolean, count: number, timeoutMs = 300_000): Promise<AwsCall[]> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const index = this.recorded.findIndex((call, at) => at >= mark && this.answered.has(at) && matches(call));
-      if (index >= 0) return this.recorded[index];
-      if (Date.now() > deadline) throw new Error(`moto answered no matching call within ${timeoutMs / 1000} s`);
+      const found = this.recorded.filter((call, at) => at >= mark && this.answered.has(at) && matches(call));
+      if (found.length >= count) return found;
+      if (Date.now() > deadline) throw new Error(`moto answered ${found.length} of ${count} matching calls within ${timeoutMs / 1000} s`);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
