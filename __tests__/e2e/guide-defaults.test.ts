@@ -196,6 +196,7 @@ describeGuideE2E("E2E: the guide's defaults against moto and a real Prefect serv
       { flowRuns: [flowRun], worker: { log: worker!.process.log }, ecs: readEcs(scenario.moto, outputs.cluster_arn as string), requests: await scenario.moto.recordedRequests() },
       flowRun,
     );
+    flowRunTask = { arn: submission.task.taskArn as string, definition: submission.runTask.taskDefinition };
     expect(submission.runTask).toMatchObject({
       cluster: outputs.cluster_arn,
       networkConfiguration: { awsvpcConfiguration: { securityGroups: outputs.security_group_ids, assignPublicIp: "ENABLED" } },
@@ -209,7 +210,6 @@ describeGuideE2E("E2E: the guide's defaults against moto and a real Prefect serv
       logConfiguration: { logDriver: "awslogs", options: expect.objectContaining({ "awslogs-group": outputs.flow_run_log_group_name }) },
     });
     expect(submission.task).toMatchObject({ clusterArn: outputs.cluster_arn, taskDefinitionArn: submission.runTask.taskDefinition });
-    flowRunTask = { arn: submission.task.taskArn as string, definition: submission.runTask.taskDefinition };
   }, 240_000);
 
   it("WHEN both stacks are destroyed THEN nothing of ours is left in moto but what AWS keeps too, and the pool stays in Prefect", async () => {

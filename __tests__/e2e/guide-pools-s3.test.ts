@@ -222,11 +222,11 @@ describeGuideE2E("E2E: two Cloud-style pools sharing a cluster, with SSM, explic
     const requests = await scenario.moto.recordedRequests();
     for (const [index, { outputs }] of pools.entries()) {
       const submission = submissionOf({ flowRuns, worker: { log: workers[index].process.log }, ecs, requests }, flowRuns[index]);
+      flowRunTasks.push({ arn: submission.task.taskArn as string, definition: submission.runTask.taskDefinition });
       expect(submission.runTask).toMatchObject({ cluster: outputs!.cluster_arn, overrides: { taskRoleArn: outputs!.flow_run_task_role_arn } });
       expect(submission.taskDefinition).toMatchObject({ executionRoleArn: outputs!.execution_role_arn });
       expect(submission.taskDefinition.containerDefinitions[0].secrets).toEqual([{ name: "PREFECT_API_KEY", valueFrom: outputs!.secret_arn }]);
       expect(submission.task).toMatchObject({ clusterArn: outputs!.cluster_arn });
-      flowRunTasks.push({ arn: submission.task.taskArn as string, definition: submission.runTask.taskDefinition });
     }
   }, 300_000);
 
