@@ -106,9 +106,10 @@ describeGuideE2E("E2E: two Cloud-style pools sharing a cluster, with SSM, explic
 
   it("WHEN the AWS stacks are applied, the second once the first has made the cluster, THEN their state is in the bucket, locked while they ran, and moto holds both pools' resources in one cluster", async () => {
     const [first, second] = pools;
-    await scenario.step("aws: init both (S3 backend)", () =>
-      Promise.all(pools.map(({ awsDir }) => terraformOkAsync(awsDir, ["init", "-input=false", "-no-color", `-backend-config=${backendConfig}`]))),
-    );
+    // One after the other: concurrent inits race on the shared plugin cache ("mkdir ...: file exists").
+    await scenario.step("aws: init both (S3 backend)", async () => {
+      for (const { awsDir } of pools) await terraformOkAsync(awsDir, ["init", "-input=false", "-no-color", `-backend-config=${backendConfig}`]);
+    });
     const mark = scenario.aws.mark();
     const apply = (stacks: PoolStacks) => terraformOkAsync(stacks.awsDir, ["apply", "-auto-approve", "-input=false", "-no-color"], awsEnv(stacks.pool));
     const [firstApplied, secondApplied] = await scenario.step("aws: apply both (the second from CreateCluster on)", async () => {
@@ -168,14 +169,12 @@ describeGuideE2E("E2E: two Cloud-style pools sharing a cluster, with SSM, explic
   }, 420_000);
 
   it("WHEN the work-pool stacks are applied THEN each reads its AWS outputs from the bucket and its pool gets them as defaults", async () => {
-    await scenario.step("work pools: init and apply both", () =>
-      Promise.all(
-        pools.map(async ({ pool, workPoolDir }) => {
-          await terraformOkAsync(workPoolDir, ["init", "-input=false", "-no-color", `-backend-config=${backendConfig}`]);
-          await terraformOkAsync(workPoolDir, ["apply", "-auto-approve", "-input=false", "-no-color"], prefectEnv(pool));
-        }),
-      ),
-    );
+    await scenario.step("work pools: init and apply both", async () => {
+      for (const { pool, workPoolDir } of pools) {
+        await terraformOkAsync(workPoolDir, ["init", "-input=false", "-no-color", `-backend-config=${backendConfig}`]);
+        await terraformOkAsync(workPoolDir, ["apply", "-auto-approve", "-input=false", "-no-color"], prefectEnv(pool));
+      }
+    });
     for (const { pool, outputs } of pools) {
       const response = await poolApi(pool);
       expect(response.status).toBe(200);
