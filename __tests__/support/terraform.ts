@@ -8,7 +8,7 @@
  * CI=true, where they fail.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -181,6 +181,26 @@ const planArgs = (vars: Record<string, unknown>) => ["plan", "-input=false", "-n
 
 export function init(dir: string): void {
   terraformOk(dir, INIT_ARGS);
+}
+
+/**
+ * Puts the AWS provider into the shared plugin cache once, before test workers start: two
+ * `terraform init`s that populate an empty cache at the same moment fail ("mkdir ...: file exists").
+ * Returns why it could not, or undefined (also when there is no toolchain: the gates report that).
+ */
+export function warmProviderCache(): string | undefined {
+  if (typeof findToolchain() === "string") return undefined;
+  const dir = mkdtempSync(join(tmpdir(), "prefect-ecs-tf-warm-"));
+  try {
+    writeFileSync(
+      join(dir, "main.tf.json"),
+      JSON.stringify({ terraform: { required_providers: { aws: { source: "hashicorp/aws", version: AWS_PROVIDER_VERSION } } } }),
+    );
+    const result = terraform(dir, INIT_ARGS);
+    return result.status === 0 ? undefined : `terraform init of the provider cache failed:\n${result.stdout}\n${result.stderr}`;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /**
