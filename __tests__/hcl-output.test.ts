@@ -1,16 +1,17 @@
 /**
- * The HCL hand-off: `npm run synth:hcl` (`cdktf synth --hcl`, then
- * `terraform fmt`) writes cdk.tf for every stack, and it means exactly what
- * cdk.tf.json means: real Terraform with the real AWS provider validates both,
- * and offline plans of both have the same addresses, configuration and
- * planned values. Also: no absolute path of this machine in the output, and
- * the same bytes on every run.
+ * The HCL hand-off: `npm run synth:hcl` and `cdktf synth --hcl` write the same
+ * cdk.tf for every stack, formatted as `terraform fmt` formats it, and it
+ * means exactly what cdk.tf.json means: real Terraform with the real AWS
+ * provider validates both, and offline plans of both have the same addresses,
+ * configuration and planned values. Also: no absolute path of this machine in
+ * the output, and the same bytes on every run.
  */
 import { parse } from "@cdktf/hcl2json";
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir, userInfo } from "node:os";
 import { join, relative } from "node:path";
+import { tokenize } from "../src/hcl/format";
 import { resolveConfig } from "../src/config/resolve";
 import { PrefectEcsWorkerConfigInput } from "../src/config/schema";
 import { awsStackName, REQUIRED_TERRAFORM_VERSION } from "../src/stacks/worker-aws-stack";
@@ -84,19 +85,44 @@ function synthesizeHclInProcess(config: PrefectEcsWorkerConfigInput): string {
   return synthesizeHcl(resolveConfig(config));
 }
 
-/** The documented command, as a user runs it, into a new folder or over `outdir`. */
-function synthHcl(config: PrefectEcsWorkerConfigInput, outdir?: string): string {
+/**
+ * A documented command, as a user runs it, into a new folder or over `outdir`: `npm run synth:hcl`,
+ * or cdktf's own CLI (`cdktf synth --hcl`, which runs the app and then formats each cdk.tf itself).
+ */
+function synthHcl(config: PrefectEcsWorkerConfigInput, outdir?: string, command: "npm" | "cdktf" = "npm"): string {
   const work = mkdtempSync(join(tmpdir(), "prefect-ecs-hcl-cli-"));
   const configFile = join(work, "prefect-ecs-worker.json");
   writeFileSync(configFile, JSON.stringify(config));
   outdir ??= join(work, "out");
-  const result = spawnSync("npm", ["run", "-s", "synth:hcl", "--", "--config", configFile, "--out", outdir], {
-    cwd: REPO,
-    encoding: "utf8",
-    env: process.env,
-  });
-  if (result.status !== 0) throw new Error(`npm run synth:hcl failed (${result.status}):\n${result.stdout}\n${result.stderr}`);
+  const result =
+    command === "npm"
+      ? spawnSync("npm", ["run", "-s", "synth:hcl", "--", "--config", configFile, "--out", outdir], { cwd: REPO, encoding: "utf8", env: process.env })
+      : spawnSync("npx", ["cdktf", "synth", "--hcl", "--output", outdir], {
+          cwd: REPO,
+          encoding: "utf8",
+          // CHECKPOINT_DISABLE: cdktf-cli sends no telemetry (and waits for no network).
+          env: { ...process.env, PREFECT_ECS_WORKER_CONFIG: configFile, CHECKPOINT_DISABLE: "1" },
+        });
+  if (result.status !== 0) throw new Error(`${command} synth --hcl failed (${result.status}):\n${result.stdout}\n${result.stderr}`);
   return outdir;
+}
+
+/** Each string of `hcl` that is one interpolation and nothing else (`"${var.x}"`): terraform fmt and readers want `var.x`. */
+function bareInterpolations(hcl: string): string[] {
+  const tokens = tokenize(hcl);
+  const found: string[] = [];
+  tokens.forEach((token, i) => {
+    if (token.type !== "oquote" || tokens[i + 1]?.type !== "interp") return;
+    let depth = 0;
+    for (let j = i + 1; j < tokens.length; j += 1) {
+      depth += tokens[j].type === "interp" || tokens[j].type === "control" ? 1 : tokens[j].type === "seqend" ? -1 : 0;
+      if (depth === 0) {
+        if (tokens[j + 1]?.type === "cquote") found.push(tokens.slice(i, j + 2).map((t) => t.text).join(" "));
+        return;
+      }
+    }
+  });
+  return found;
 }
 
 function stackNames(config: PrefectEcsWorkerConfigInput): { aws: string; workPool: string } {
@@ -207,7 +233,7 @@ describe.each(CASES)("HCL synthesis, GIVEN $name", ({ config }) => {
 
   it("THEN the outputs are the JSON output's, prefect_yaml an exact heredoc", () => {
     for (const { parsed: tree, json: tf } of both()) expect(singleBlocks(tree.output)).toEqual(tf.output);
-    expect(hcl.aws).toMatch(/^value = <<EOT\nname: ecs-worker-guide\n[\s\S]*\n {2}schedules: \[\]\nEOT$/m);
+    expect(hcl.aws).toMatch(/^ {2}value += <<EOT\nname: ecs-worker-guide\n[\s\S]*\n {2}schedules: \[\]\nEOT$/m);
   });
 
   it("THEN depends_on names resources, unquoted", () => {
@@ -222,7 +248,7 @@ describe.each(CASES)("HCL synthesis, GIVEN $name", ({ config }) => {
       expect(dependsOn(tree.resource, (address) => address.replace(/^\$\{(.*)\}$/, "$1"))).toEqual(dependsOn(tf.resource, (a) => a));
       expect(text).not.toMatch(/depends_on = \[\s*"/);
     }
-    expect(hcl.aws).toMatch(/^depends_on = \[aws_iam_role_policy\.execution_role_policy, aws_iam_role_policy\.execution_role_secret_policy\]$/m);
+    expect(hcl.aws).toMatch(/^ {2}depends_on = \[aws_iam_role_policy\.execution_role_policy, aws_iam_role_policy\.execution_role_secret_policy\]$/m);
   });
 
   it("THEN the work-pool resources (input, triggers, provisioner commands and environment) are the JSON output's", () => {
@@ -241,11 +267,17 @@ describe.each(CASES)("HCL synthesis, GIVEN $name", ({ config }) => {
   it("THEN every policy is a policy-document data block, referenced by .json, never escaped JSON", () => {
     const documents = [...hcl.aws.matchAll(/^data "aws_iam_policy_document" "(\w+)"/gm)].map((m) => m[1]);
     expect(documents.length).toBeGreaterThanOrEqual(4);
-    const policies = [...hcl.aws.matchAll(/^(?:policy|assume_role_policy) = (.*)$/gm)].map((m) => m[1]);
+    const policies = [...hcl.aws.matchAll(/^ +(?:policy|assume_role_policy) += (.*)$/gm)].map((m) => m[1]);
     expect(policies.length).toBeGreaterThanOrEqual(5);
-    for (const policy of policies) expect(policy).toMatch(/^"\$\{data\.aws_(iam|ecr_lifecycle)_policy_document\.\w+\.json\}"$/);
+    for (const policy of policies) expect(policy).toMatch(/^data\.aws_(iam|ecr_lifecycle)_policy_document\.\w+\.json$/);
     expect(hcl.aws).not.toMatch(/\\"(Version|Statement|rules)\\"/);
     expect(hcl.aws).toMatch(/^data "aws_ecr_lifecycle_policy_document" "flow_images"/m);
+  });
+
+  it("THEN no value is a string holding one interpolation and nothing else (`var.x`, not `\"${var.x}\"`), in lists and objects neither", () => {
+    for (const { hcl: text } of both()) expect(bareInterpolations(text)).toEqual([]);
+    // The check finds them where they are.
+    expect(bareInterpolations('x = ["${var.a}", "${var.b}-c"]\n')).toEqual(['" ${ var . a } "']);
   });
 
   it("WHEN synthesized twice THEN the bytes are the same and hold no path of this machine", () => {
@@ -284,7 +316,8 @@ describe.each([
 test("GIVEN deleteOnDestroy WHEN synthesized with --hcl THEN the destroy-time provisioner says `when = destroy`, unquoted", () => {
   const outdir = synthesizeHclInProcess(COMPLEX_CONFIG);
   const hcl = hclOf(outdir, stackNames(COMPLEX_CONFIG).workPool);
-  expect(hcl).toMatch(/resource "terraform_data" "work_pool_deletion" \{[\s\S]*provisioner "local-exec" \{\nwhen = destroy\n/);
+  const deletion = /^resource "terraform_data" "work_pool_deletion" \{\n[\s\S]*?\n\}$/m.exec(hcl)?.[0] ?? "";
+  expect(/^ {2}provisioner "local-exec" \{\n[\s\S]*?^ {4}when += destroy$/m.test(deletion)).toBe(true);
   expect(hcl).not.toContain('"destroy"');
 });
 
@@ -376,8 +409,8 @@ describeWithTerraform("HCL hand-off gate: npm run synth:hcl against cdk.tf.json"
       expect({ status: check.status, unformatted: check.stdout }).toEqual({ status: 0, unformatted: "" });
     });
 
-    it("WHEN run again, over a folder synthesized as JSON, THEN it writes the same bytes, no path of this machine, and no cdk.tf.json", () => {
-      const again = synthHcl(config, synthesize(config).outdir);
+    it("WHEN cdktf's own CLI (cdktf synth --hcl, which formats each file) runs over a folder synthesized as JSON THEN it writes the same bytes as npm run synth:hcl, no path of this machine, and no cdk.tf.json", () => {
+      const again = synthHcl(config, synthesize(config).outdir, "cdktf");
       const files = filesBelow(hclOut).filter((f) => !/terraform\.tfstate|\.terraform|plan\.bin|_override\.tf/.test(f));
       expect(filesBelow(again)).toEqual(files);
       for (const file of files) {

@@ -1,12 +1,13 @@
 #!/bin/sh
-# HCL for every stack, for teams that review and apply HCL: `cdktf synth --hcl` (which runs
-# main.ts, so the same configuration, validation and output folders as `node synth.js`), then
-# `terraform fmt`. Writes cdk.tf instead of cdk.tf.json in each stack folder.
+# HCL for every stack, for teams that review and apply HCL: `node synth.js` writing HCL (the app
+# renders and formats it as `terraform fmt` does), the same files `npx cdktf synth --hcl` writes.
+# Writes cdk.tf instead of cdk.tf.json in each stack folder. Needs no Terraform.
 #   npm run synth:hcl [-- --config prefect-ecs-worker.json] [--out cdktf.out]   (-- --help for the rest)
 set -eu
 
 usage='Usage: npm run synth:hcl [-- [--config FILE] [--out DIR]]
-Synthesizes every stack as HCL (cdk.tf) with `cdktf synth --hcl`, then `terraform fmt`.
+Synthesizes every stack as HCL (cdk.tf), formatted as terraform fmt formats it; npx cdktf synth --hcl
+writes the same files.
   --config FILE  the configuration, JSON or YAML; also --config=FILE (else PREFECT_ECS_WORKER_CONFIG)
   --out DIR      the output folder (default: cdktf.out); also --out=DIR
   -h, --help     print this help and exit
@@ -53,13 +54,5 @@ if [ -n "$config" ]; then
 fi
 out=${out:-cdktf.out}
 
-terraform_bin=${TERRAFORM_BIN:-terraform}
-if ! command -v "$terraform_bin" >/dev/null 2>&1; then
-  echo "synth:hcl: no terraform binary ($terraform_bin) for terraform fmt: put terraform on PATH or set TERRAFORM_BIN" >&2
-  exit 1
-fi
-
-# CHECKPOINT_DISABLE: cdktf-cli sends no telemetry (and waits for no network).
-CHECKPOINT_DISABLE=1 cdktf synth --hcl --output "$out"
-"$terraform_bin" fmt -recursive -list=false "$out/stacks"
-echo "HCL in $out/stacks/*/cdk.tf"
+# SYNTH_HCL_OUTPUT: what cdktf synth --hcl sets for the app; cdktf's App reads it.
+SYNTH_HCL_OUTPUT=true exec node "$(dirname "$0")/../synth.js" --out "$out"

@@ -3,10 +3,6 @@ import { EcsService } from "@cdktf/provider-aws/lib/ecs-service";
 import { EcsTaskDefinition } from "@cdktf/provider-aws/lib/ecs-task-definition";
 import { Fn, IResolvable, ITerraformDependable, TerraformLocal, Token } from "cdktf";
 import { Construct } from "constructs";
-import { hclSafeResource, JsonLocal } from "../hcl/elements";
-
-/** `depends_on` reads as references in HCL too. */
-const HclSafeEcsService = hclSafeResource(EcsService);
 
 export interface WorkerServiceProps {
   readonly workPoolName: string;
@@ -98,9 +94,8 @@ export class WorkerService extends Construct {
       },
     };
     // A local is written as plain JSON, so user strings (environment values, queue names) keep their quotes
-    // and backslashes; inside an HCL jsonencode() expression cdktf would not escape them. JsonLocal writes
-    // the same value in HCL (cdktf synth --hcl), escaped.
-    this.container = new JsonLocal(this, "container", container);
+    // and backslashes; inside an HCL jsonencode() expression cdktf would not escape them.
+    this.container = new TerraformLocal(this, "container", container);
     this.container.overrideLogicalId("worker_container");
     this.taskDefinition = new EcsTaskDefinition(this, "task", {
       family: props.family,
@@ -116,7 +111,7 @@ export class WorkerService extends Construct {
     });
     this.taskDefinition.overrideLogicalId("worker");
 
-    this.service = new HclSafeEcsService(this, "service", {
+    this.service = new EcsService(this, "service", {
       name: props.serviceName,
       cluster: props.clusterArn,
       taskDefinition: this.taskDefinition.arn,

@@ -13,6 +13,8 @@
 /** Keywords that would not read as a literal object key. */
 const NOT_A_BARE_KEY = new Set(["true", "false", "null", "for", "in", "if"]);
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_-]*$/;
+/** A list of plain values longer than this (written on one line) gets a line per item. */
+const ONE_LINE_LIST = 80;
 
 export interface HclExpressionOptions {
   /**
@@ -24,8 +26,11 @@ export interface HclExpressionOptions {
   readonly heredoc?: boolean;
 }
 
-/** `value` as an HCL expression; nested blocks are indented from `indent`. */
-export function hclExpression(value: unknown, indent = "", options: HclExpressionOptions = {}): string {
+/**
+ * `value` as an HCL expression. Objects and long lists span lines; the
+ * indentation and alignment are formatHcl()'s business (src/hcl/format.ts).
+ */
+export function hclExpression(value: unknown, options: HclExpressionOptions = {}): string {
   if (value === null) return "null";
   if (typeof value === "boolean") return String(value);
   if (typeof value === "number") {
@@ -33,15 +38,17 @@ export function hclExpression(value: unknown, indent = "", options: HclExpressio
     return String(value);
   }
   if (typeof value === "string") return options.heredoc && fitsHeredoc(value) ? hclHeredoc(value) : hclString(value);
-  const inner = `${indent}  `;
   if (Array.isArray(value)) {
     if (value.length === 0) return "[]";
-    return `[\n${value.map((item) => `${inner}${hclExpression(item, inner)},`).join("\n")}\n${indent}]`;
+    const items = value.map((item) => hclExpression(item));
+    const oneLine = `[${items.join(", ")}]`;
+    if (value.every((item) => item === null || typeof item !== "object") && oneLine.length <= ONE_LINE_LIST) return oneLine;
+    return `[\n${items.map((item) => `${item},`).join("\n")}\n]`;
   }
   if (typeof value === "object") {
     const entries = Object.entries(value as Record<string, unknown>);
     if (entries.length === 0) return "{}";
-    return `{\n${entries.map(([key, item]) => `${inner}${hclKey(key)} = ${hclExpression(item, inner)}`).join("\n")}\n${indent}}`;
+    return `{\n${entries.map(([key, item]) => `${hclKey(key)} = ${hclExpression(item)}`).join("\n")}\n}`;
   }
   throw new Error(`cannot write a ${typeof value} in HCL`);
 }

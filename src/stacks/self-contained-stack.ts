@@ -1,8 +1,8 @@
-import { TerraformElement, TerraformOutput, TerraformStack, Token } from "cdktf";
+import { TerraformOutput, Token } from "cdktf";
 import { resolve } from "cdktf/lib/_tokens";
 import { deepMerge } from "cdktf/lib/util";
 import { Construct, IConstruct } from "constructs";
-import { HclSafeStack } from "../hcl/elements";
+import { HclSafeStack, terraformElementsOf } from "../hcl/elements";
 
 export interface SelfContainedStackProps {
   /**
@@ -55,7 +55,7 @@ export class SelfContainedStack extends HclSafeStack {
       cloud: undefined,
       ...(Object.keys(rawOverrides).length > 0 ? { overrides: { stack: Object.keys(rawOverrides) } } : {}),
     };
-    const elements = elementsOf(this);
+    const elements = terraformElementsOf(this);
     for (const element of elements) deepMerge(metadata, resolveTokens(this, element.toMetadata()));
     const outputs: Record<string, unknown> = {};
     for (const element of elements) {
@@ -68,15 +68,6 @@ export class SelfContainedStack extends HclSafeStack {
     deepMerge(tf, resolveTokens(this, rawOverrides));
     return tf;
   }
-}
-
-/** The stack's Terraform elements, depth first, not entering nested stacks (as cdktf lists them). */
-function elementsOf(node: IConstruct, into: TerraformElement[] = []): TerraformElement[] {
-  if (TerraformElement.isTerraformElement(node)) into.push(node);
-  for (const child of node.node.children) {
-    if (!TerraformStack.isStack(child)) elementsOf(child, into);
-  }
-  return into;
 }
 
 /**

@@ -1,9 +1,9 @@
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
+import { TerraformOutput } from "cdktf";
 import { Construct } from "constructs";
 import { poolSlug } from "../config/derived-names";
 import { ResolvedConfig } from "../config/resolve";
 import { PrefectEcsWorker } from "../constructs/prefect-ecs-worker";
-import { HclOutput } from "../hcl/elements";
 import { configureBackend } from "./backend";
 import { SelfContainedStack, SelfContainedStackProps } from "./self-contained-stack";
 import { WorkerVariables } from "./worker-variables";
@@ -48,7 +48,7 @@ export class WorkerAwsStack extends SelfContainedStack {
     const w = this.worker;
     // Outputs of optional parts exist only when the part does (cdktf cannot write a null output).
     const output = (name: string, value: unknown, description: string) => {
-      if (value !== undefined) new HclOutput(this, name, { value, description });
+      if (value !== undefined) new TerraformOutput(this, name, { value, description });
     };
     output("work_pool_name", w.config.workPoolName, "Prefect work pool the worker polls.");
     output("region", this.variables.settings.region, "AWS region.");

@@ -1,6 +1,5 @@
 import { TerraformVariable } from "cdktf";
 import { Construct } from "constructs";
-import { HclVariable } from "../hcl/elements";
 import { AWS_FORMATS, AwsFormatName, FARGATE_MEMORY_BY_CPU } from "../config/aws-formats";
 import { ResolvedConfig } from "../config/resolve";
 import { DefaultVpcOverrides } from "../constructs/network";
@@ -19,8 +18,7 @@ export class WorkerVariables extends Construct {
     super(scope, id);
     const vars: Record<string, TerraformVariable> = {};
     const add = (name: string, options: ConstructorParameters<typeof TerraformVariable>[2]) => {
-      // HclVariable: `default = false` and `nullable = false` survive cdktf synth --hcl.
-      const variable = new HclVariable(this, name, options);
+      const variable = new TerraformVariable(this, name, options);
       variable.overrideLogicalId(name);
       vars[name] = variable;
       return variable;
