@@ -13,7 +13,7 @@
 /** Keywords that would not read as a literal object key. */
 const NOT_A_BARE_KEY = new Set(["true", "false", "null", "for", "in", "if"]);
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_-]*$/;
-/** A list of plain values longer than this (written on one line) gets a line per item. */
+/** A list of text longer than this (written on one line) gets a line per item. */
 const ONE_LINE_LIST = 80;
 
 export interface HclExpressionOptions {
@@ -42,7 +42,9 @@ export function hclExpression(value: unknown, options: HclExpressionOptions = {}
     if (value.length === 0) return "[]";
     const items = value.map((item) => hclExpression(item));
     const oneLine = `[${items.join(", ")}]`;
-    if (value.every((item) => item === null || typeof item !== "object") && oneLine.length <= ONE_LINE_LIST) return oneLine;
+    // Numbers read well in a row however many; text gets a line per item once the row is long.
+    const scalars = value.every((item) => item === null || typeof item !== "object");
+    if (scalars && (oneLine.length <= ONE_LINE_LIST || value.every((item) => typeof item === "number"))) return oneLine;
     return `[\n${items.map((item) => `${item},`).join("\n")}\n]`;
   }
   if (typeof value === "object") {

@@ -11,6 +11,12 @@ import { WorkerVariables } from "./worker-variables";
 /** Terraform 1.11 brought write-only attributes and ephemeral variables, which keep the API key out of state. */
 export const REQUIRED_TERRAFORM_VERSION = ">= 1.11.0";
 
+/**
+ * The AWS provider, as registry modules require it: its full source address and a range. The stacks are
+ * built and tested with 5.100.0 (@cdktf/provider-aws 20.1.0), the last 5.x; 6.0 changed resources they use.
+ */
+export const AWS_PROVIDER_REQUIREMENT = { source: "hashicorp/aws", version: ">= 5.100.0, < 6.0.0" } as const;
+
 export interface WorkerAwsStackProps extends SelfContainedStackProps {
   readonly config: ResolvedConfig;
 }
@@ -40,6 +46,8 @@ export class WorkerAwsStack extends SelfContainedStack {
       region: this.variables.settings.region,
       defaultTags: [{ tags: { ...config.tags, PrefectWorkPool: config.workPoolName, ManagedBy: "prefect-ecs-worker-cdktf" } }],
     });
+    // Replaces the binding's own requirement (`source = "aws"`, exactly its version).
+    this.addOverride("terraform.required_providers.aws", AWS_PROVIDER_REQUIREMENT);
     this.worker = new PrefectEcsWorker(this, "worker", { config, settings: this.variables.settings });
     this.addOutputs();
   }

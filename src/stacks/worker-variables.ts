@@ -1,4 +1,4 @@
-import { TerraformVariable } from "cdktf";
+import { TerraformLocal, TerraformVariable } from "cdktf";
 import { Construct } from "constructs";
 import { AWS_FORMATS, AwsFormatName, FARGATE_MEMORY_BY_CPU } from "../config/aws-formats";
 import { ResolvedConfig } from "../config/resolve";
@@ -57,16 +57,16 @@ export class WorkerVariables extends Construct {
         },
       ],
     });
-    const memoryTable = Object.entries(FARGATE_MEMORY_BY_CPU)
-      .map(([c, memories]) => `"${c}" = [${memories.join(", ")}]`)
-      .join(", ");
+    // Fargate's task sizes: the memory sizes (MiB) each CPU size allows, keyed by CPU units as text.
+    const fargateSizes = new TerraformLocal(this, "fargate_memory_by_cpu", Object.fromEntries(Object.entries(FARGATE_MEMORY_BY_CPU)));
+    fargateSizes.overrideLogicalId("fargate_memory_by_cpu");
     const memory = add("worker_memory", {
       type: "number",
       description: "Fargate memory (MiB) of the worker task; must be valid for worker_cpu.",
       default: config.worker.memory,
       validation: [
         {
-          condition: `\${contains(lookup({ ${memoryTable} }, tostring(var.worker_cpu), []), var.worker_memory)}`,
+          condition: "${contains(lookup(local.fargate_memory_by_cpu, tostring(var.worker_cpu), []), var.worker_memory)}",
           errorMessage: "worker_memory is not a valid Fargate memory size for worker_cpu (see the Fargate task size table).",
         },
       ],
