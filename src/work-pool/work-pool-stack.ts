@@ -1,6 +1,7 @@
 import { join } from "node:path";
-import { AssetType, DataResource, TerraformAsset, TerraformLocal, TerraformRemoteState } from "cdktf";
+import { DataResource, TerraformLocal, TerraformRemoteState } from "cdktf";
 import { configureBackend, remoteStateOf } from "../stacks/backend";
+import { StableFileAsset } from "../constructs/stable-file-asset";
 import { Construct } from "constructs";
 import { ResolvedConfig } from "../config/resolve";
 import { HclOutput, hclSafeResource, JsonLocal } from "../hcl/elements";
@@ -104,17 +105,14 @@ export class WorkPoolStack extends SelfContainedStack {
     name.overrideLogicalId("work_pool_name");
     const createBody = `\${jsonencode(merge(local.work_pool_update, { name = local.work_pool_name, type = "ecs" }))}`;
 
-    const script = new TerraformAsset(this, "upsert_script", {
-      path: join(__dirname, "upsert-work-pool.sh"),
-      type: AssetType.FILE,
-    });
+    const script = new StableFileAsset(this, "upsert_script", { path: join(__dirname, "upsert-work-pool.sh") });
     const command = (action: string) => `sh "\${path.module}/${script.path}" ${action}`;
     const target = {
       api_url: output("prefect_api_url"),
       pool_name: "${local.work_pool_name}",
       pool_name_encoded: `\${${encodedPoolName("local.work_pool_name")}}`,
       auth: config.prefect.auth,
-      csrf: String(pool.csrf),
+      csrf: pool.csrf,
     };
     new TerraformLocal(this, "work_pool_target", target).overrideLogicalId("work_pool_target");
     const environment = (from: string) => ({
