@@ -1,7 +1,6 @@
 import { buildApps, SynthesizedApps } from "./app";
 import { ResolvedConfig } from "./config/resolve";
-// cdktf's capture of each token's creation stack: its token classes look it up here at each call.
-import tokenStackTrace = require("cdktf/lib/tokens/private/stack-trace");
+import { tokenStackTraces } from "./stacks/cdktf-internals";
 
 /**
  * Builds and synthesizes the stacks of the given work pools into `outdir`, the fast way: each
@@ -21,13 +20,17 @@ export function synthesizeApps(configs: readonly ResolvedConfig[], outdir: strin
  * is back afterwards. cdktf records every frame of every token, only to show it if the token
  * fails to resolve, and that costs more than building the constructs: even 10 frames a token
  * cost 5 ms a work pool (help/performance.md). Other stack traces, errors' included, are untouched.
+ * A cdktf without that module (src/stacks/cdktf-internals.ts) records them as usual: slower, same output.
  */
 export function withoutTokenCreationStacks<T>(fn: () => T): T {
-  const fullDepth = tokenStackTrace.captureStackTrace;
-  tokenStackTrace.captureStackTrace = () => [];
+  // cdktf's token classes look captureStackTrace up on this module object at each call.
+  const traces = tokenStackTraces();
+  if (!traces) return fn();
+  const fullDepth = traces.captureStackTrace;
+  traces.captureStackTrace = () => [];
   try {
     return fn();
   } finally {
-    tokenStackTrace.captureStackTrace = fullDepth;
+    traces.captureStackTrace = fullDepth;
   }
 }

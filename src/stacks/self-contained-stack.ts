@@ -1,8 +1,7 @@
-import { TerraformOutput, Token } from "cdktf";
-import { resolve } from "cdktf/lib/_tokens";
-import { deepMerge } from "cdktf/lib/util";
+import { Annotations, TerraformOutput, Token } from "cdktf";
 import { Construct, IConstruct } from "constructs";
 import { HclSafeStack, terraformElementsOf } from "../hcl/elements";
+import { CdktfInternals, cdktfInternals, FAST_SYNTHESIS_CDKTF_VERSION, fastSynthesisProblem, StackInternals } from "./cdktf-internals";
 
 export interface SelfContainedStackProps {
   /**
@@ -12,29 +11,31 @@ export interface SelfContainedStackProps {
    * other stack's resources (the work-pool stack reads the AWS stack through
    * terraform_remote_state), so the app's edge turns this on: same output (tested), a third of the
    * work (help/performance.md). Leave it off when adding constructs that reference another
-   * stack's resources.
+   * stack's resources. It copies cdktf 0.21.0: with another cdktf it is off, with a warning
+   * (src/stacks/cdktf-internals.ts).
    * @default false
    */
   readonly resolveOnce?: boolean;
 }
 
-/** What TerraformStack keeps to itself but toTerraform() needs (cdktf 0.21.0). */
-interface StackInternals {
-  readonly rawOverrides: Record<string, unknown>;
-  readonly cdktfVersion: string;
-}
-
 /** A stack that can resolve its elements once (SelfContainedStackProps.resolveOnce). */
 export class SelfContainedStack extends HclSafeStack {
-  private readonly resolveOnce: boolean;
+  /** cdktf's helpers when resolving once, else undefined (cdktf's own synthesis). */
+  private readonly internals?: CdktfInternals;
 
   constructor(scope: Construct, id: string, props: SelfContainedStackProps = {}) {
     super(scope, id);
-    this.resolveOnce = props.resolveOnce ?? false;
+    const problem = props.resolveOnce ? fastSynthesisProblem(this) : undefined;
+    if (problem) {
+      Annotations.of(this).addWarning(
+        `synthesizing the standard (slower) way: ${problem}. The fast way copies cdktf ${FAST_SYNTHESIS_CDKTF_VERSION} (help/performance.md).`,
+      );
+    }
+    this.internals = props.resolveOnce && !problem ? cdktfInternals() : undefined;
   }
 
   public prepareStack(): void {
-    if (!this.resolveOnce) return super.prepareStack();
+    if (!this.internals) return super.prepareStack();
     // All the pass does besides looking for references to other stacks.
     this.ensureBackendExists();
   }
@@ -46,7 +47,8 @@ export class SelfContainedStack extends HclSafeStack {
    * Only the parts that hold tokens go through cdktf's resolver (resolveTokens()).
    */
   public toTerraform(): Record<string, unknown> {
-    if (!this.resolveOnce) return super.toTerraform();
+    if (!this.internals) return super.toTerraform();
+    const { resolve, deepMerge } = this.internals;
     const { rawOverrides, cdktfVersion } = this as unknown as StackInternals;
     const metadata: Record<string, unknown> = {
       version: cdktfVersion,
@@ -56,16 +58,17 @@ export class SelfContainedStack extends HclSafeStack {
       ...(Object.keys(rawOverrides).length > 0 ? { overrides: { stack: Object.keys(rawOverrides) } } : {}),
     };
     const elements = terraformElementsOf(this);
-    for (const element of elements) deepMerge(metadata, resolveTokens(this, element.toMetadata()));
+    const resolveTokens = (value: unknown) => resolveTokensWith(resolve, this, value);
+    for (const element of elements) deepMerge(metadata, resolveTokens(element.toMetadata()));
     const outputs: Record<string, unknown> = {};
     for (const element of elements) {
       if (!TerraformOutput.isTerraformOutput(element)) continue;
       const path = element.node.path.split("/");
       deepMerge(outputs, path.reduceRight<unknown>((inner, part) => ({ [part]: inner }), element.friendlyUniqueId));
     }
-    const tf: Record<string, unknown> = { "//": { metadata: resolveTokens(this, metadata), outputs } };
-    for (const element of elements) deepMerge(tf, resolveTokens(this, element.toTerraform()));
-    deepMerge(tf, resolveTokens(this, rawOverrides));
+    const tf: Record<string, unknown> = { "//": { metadata: resolveTokens(metadata), outputs } };
+    for (const element of elements) deepMerge(tf, resolveTokens(element.toTerraform()));
+    deepMerge(tf, resolveTokens(rawOverrides));
     return tf;
   }
 }
@@ -78,17 +81,17 @@ export class SelfContainedStack extends HclSafeStack {
  * string, list or map token marker, or an encoded number), a number token, a token object, an
  * object with such a key, and an array with such an element go to resolve() whole.
  */
-function resolveTokens(scope: IConstruct, value: unknown): unknown {
+function resolveTokensWith(resolve: CdktfInternals["resolve"], scope: IConstruct, value: unknown): unknown {
   if (value === undefined || value === null || typeof value === "boolean") return value;
   if (typeof value === "string" || typeof value === "number") return isTokenScalar(value) ? resolve(scope, value) : value;
   if (Array.isArray(value)) {
     if (value.some(isTokenScalar)) return resolve(scope, value);
-    return value.map((item) => resolveTokens(scope, item)).filter((item) => item !== undefined);
+    return value.map((item) => resolveTokensWith(resolve, scope, item)).filter((item) => item !== undefined);
   }
   if (!isPlainData(value) || Object.keys(value).some(isTokenScalar)) return resolve(scope, value);
   const resolved: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value)) {
-    const result = resolveTokens(scope, item);
+    const result = resolveTokensWith(resolve, scope, item);
     if (result !== undefined) resolved[key] = result;
   }
   return resolved;
