@@ -135,7 +135,9 @@ describe("GIVEN the default configuration", () => {
     ["aws_secretsmanager_secret_version.prefect_api_secret_value", "aws_secretsmanager_secret.prefect_api_secret"],
     ["terraform_data.work_pool", "data.terraform_remote_state.aws_stack"],
     ["terraform_data.work_pool", "local.work_pool_update"],
-    ["local.work_pool_update", "data.terraform_remote_state.aws_stack"],
+    ["local.work_pool_update", "local.pool_defaults"],
+    ["local.work_pool_update", "local.base_job_template"],
+    ["local.pool_defaults", "data.terraform_remote_state.aws_stack"],
     ["output.cluster_arn", "aws_ecs_cluster.cluster"],
     ["output.secret_arn", "aws_secretsmanager_secret.prefect_api_secret"],
   ])("THEN %s references %s", (from, to) => {

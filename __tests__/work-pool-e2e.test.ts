@@ -145,6 +145,11 @@ describeWithTerraform("Terraform gate: the work-pool stack", () => {
           "awslogs-group": "/ecs/prefect-flow-runs/my-ecs-pool",
           "awslogs-create-group": "false",
         });
+        // The other job variables keep the template file's defaults (nulls included): Terraform's merge leaves them alone.
+        const fed = new Set(["cluster", "vpc_id", "execution_role_arn", "task_role_arn", "prefect_api_key_secret_arn", "network_configuration", "configure_cloudwatch_logs", "cloudwatch_logs_options"]);
+        for (const [name, schema] of Object.entries(ours.variables.properties).filter(([n]) => !fed.has(n))) {
+          expect({ name, default: props[name]!.default }).toEqual({ name, default: schema.default });
+        }
         // The property schemas stay intact: only `default` is added.
         for (const [name, schema] of Object.entries(ours.variables.properties)) {
           const { default: _set, ...stored } = props[name]!;

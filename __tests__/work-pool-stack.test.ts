@@ -10,8 +10,9 @@ import { existsSync, readFileSync } from "node:fs";
 import { basename, isAbsolute, join, normalize } from "node:path";
 import { PrefectEcsWorkerConfigInput } from "../src/config/schema";
 import { REQUIRED_TERRAFORM_VERSION } from "../src/stacks/worker-aws-stack";
-import { BaseJobTemplate, undeclaredPlaceholders } from "../src/work-pool/base-job-template";
+import { BaseJobTemplate, undeclaredPlaceholders, withPoolDefaults } from "../src/work-pool/base-job-template";
 import { ecsBaseJobTemplate } from "../src/work-pool/ecs-base-job-template";
+import { BASE_JOB_TEMPLATE_FILE } from "../src/work-pool/work-pool-stack";
 import { parseJsonencode } from "./support/hcl-expression";
 import { Synthesized, synthesize } from "./support/synth";
 import { describeWithPeers, prefectReference } from "./support/peers";
@@ -130,14 +131,22 @@ interface UpdateBody {
   readonly base_job_template: BaseJobTemplate;
 }
 
-function updateBodyOf(json: WorkPoolJson): UpdateBody {
-  const body = json.locals?.work_pool_update as UpdateBody | undefined;
+/**
+ * The update body as Terraform computes it: the template of base-job-template.json beside the stack, its
+ * job variables named in locals.pool_defaults getting those defaults (the e2e test applies it for real).
+ */
+function updateBodyOf(synth: WorkPoolSynth): UpdateBody {
+  const { json, dir } = synth;
+  const body = json.locals?.work_pool_update as (Omit<UpdateBody, "base_job_template"> & { base_job_template: unknown }) | undefined;
   if (!body) throw new Error(`no locals.work_pool_update; locals: ${JSON.stringify(Object.keys(json.locals ?? {}))}`);
-  return body;
+  expect(json.locals?.base_job_template).toBe(`\${jsondecode(file("\${path.module}/${BASE_JOB_TEMPLATE_FILE}"))}`);
+  expect(body.base_job_template).toMatch(/^\$\{merge\(local\.base_job_template, .*local\.pool_defaults.*\)\}$/);
+  const template = JSON.parse(readFileSync(join(dir, BASE_JOB_TEMPLATE_FILE), "utf8")) as BaseJobTemplate;
+  return { ...body, base_job_template: withPoolDefaults(template, json.locals?.pool_defaults as Json) };
 }
 
-function propertiesOf(json: WorkPoolJson): Record<string, Json> {
-  return updateBodyOf(json).base_job_template.variables.properties as Record<string, Json>;
+function propertiesOf(synth: WorkPoolSynth): Record<string, Json> {
+  return updateBodyOf(synth).base_job_template.variables.properties as Record<string, Json>;
 }
 
 function withoutDefault(schema: Json | undefined): Json {
@@ -295,13 +304,13 @@ describe("GIVEN the default configuration", () => {
   });
 
   it("THEN locals.work_pool_update holds is_paused, description, concurrency_limit and base_job_template", () => {
-    const body = updateBodyOf(synth.json);
+    const body = updateBodyOf(synth);
     expect(Object.keys(body).sort()).toEqual(["base_job_template", "concurrency_limit", "description", "is_paused"]);
     expect(body).toMatchObject({ is_paused: false, description: null, concurrency_limit: null });
   });
 
   it("THEN base_job_template keeps the built-in job_configuration, definitions and every property schema apart from defaults", () => {
-    const template = updateBodyOf(synth.json).base_job_template;
+    const template = updateBodyOf(synth).base_job_template;
     const builtIn = ecsBaseJobTemplate();
     expect(template.job_configuration).toEqual(builtIn.job_configuration);
     expect(template.variables.definitions).toEqual(builtIn.variables.definitions);
@@ -313,7 +322,7 @@ describe("GIVEN the default configuration", () => {
   });
 
   it("THEN the AWS-fed variables get top-level defaults that reference the AWS stack's outputs", () => {
-    const props = propertiesOf(synth.json);
+    const props = propertiesOf(synth);
     expect(props.cluster.default).toBe(OUT("cluster_arn"));
     expect(props.vpc_id.default).toBe(OUT("vpc_id"));
     expect(props.execution_role_arn.default).toBe(OUT("flow_run_execution_role_arn"));
@@ -327,9 +336,16 @@ describe("GIVEN the default configuration", () => {
     expect(props.prefect_api_auth_string_secret_arn.default).toBeNull();
   });
 
-  it("THEN the outputs name the pool and show the template sent", () => {
+  it("THEN the outputs name the pool and show the defaults from the AWS stack, not the whole template (a short apply)", () => {
     expect(synth.json.output?.work_pool_name?.value).toBe("my-ecs-pool");
-    expect(synth.json.output?.base_job_template?.value).toBe("${local.work_pool_update.base_job_template}");
+    expect(synth.json.output?.pool_defaults?.value).toBe("${local.pool_defaults}");
+    expect(Object.keys(synth.json.output ?? {}).sort()).toEqual(["pool_defaults", "work_pool_name"]);
+  });
+
+  it("THEN the template without the defaults is base-job-template.json beside the stack, as Prefect's API takes it", () => {
+    const file = JSON.parse(readFileSync(join(synth.dir, BASE_JOB_TEMPLATE_FILE), "utf8")) as BaseJobTemplate;
+    // The built-in template as it is: the AWS values come from local.pool_defaults when Terraform runs.
+    expect(file).toEqual(ecsBaseJobTemplate());
   });
 });
 
@@ -354,7 +370,7 @@ describe.each(Object.entries(CONFIGURATIONS))("GIVEN %s", (_label, config) => {
   });
 
   it("THEN every placeholder of the template sent is declared", () => {
-    expect(undeclaredPlaceholders(updateBodyOf(synth.json).base_job_template)).toEqual([]);
+    expect(undeclaredPlaceholders(updateBodyOf(synth).base_job_template)).toEqual([]);
   });
 
   it("THEN the upsert provisioner runs the shipped script and its environment holds no credential", () => {
@@ -403,7 +419,7 @@ describe.each([
   });
 
   it(`THEN ${secretVariable} defaults to the AWS stack's secret_arn and ${otherVariable} stays null`, () => {
-    const props = propertiesOf(synth.json);
+    const props = propertiesOf(synth);
     expect(props[secretVariable].default).toBe(OUT("secret_arn"));
     expect(props[otherVariable].default).toBeNull();
   });
@@ -418,7 +434,7 @@ describe("GIVEN a self-hosted server without auth", () => {
   it("THEN PREFECT_AUTH is none and neither secret variable gets a default", () => {
     const env = upsertProvisioner(synth.json).body.environment ?? {};
     expect(throughSelf(env.PREFECT_AUTH, workPoolResource(synth.json))).toBe("none");
-    const props = propertiesOf(synth.json);
+    const props = propertiesOf(synth);
     expect(props.prefect_api_key_secret_arn.default).toBeNull();
     expect(props.prefect_api_auth_string_secret_arn.default).toBeNull();
   });
@@ -439,7 +455,7 @@ describe("GIVEN a self-hosted server with CSRF protection", () => {
 describe("GIVEN the flow-run task role disabled", () => {
   it("THEN task_role_arn keeps its built-in default and flow_run_task_role_arn is not read", () => {
     const synth = synthWorkPool({ flowRunTaskRole: { enabled: false } });
-    expect(propertiesOf(synth.json).task_role_arn.default).toEqual(ecsBaseJobTemplate().variables.properties.task_role_arn.default);
+    expect(propertiesOf(synth).task_role_arn.default).toEqual(ecsBaseJobTemplate().variables.properties.task_role_arn.default);
     expect(stringsOf(synth.json).filter((s) => s.includes("flow_run_task_role_arn"))).toEqual([]);
   });
 });
@@ -454,7 +470,7 @@ describe("GIVEN workPool.autoDeregisterTaskDefinitions", () => {
 describe("GIVEN description, concurrencyLimit and paused", () => {
   it("THEN the update body carries them", () => {
     const synth = synthWorkPool({ workPool: { description: "Data team pool", concurrencyLimit: 7, paused: true } });
-    expect(updateBodyOf(synth.json)).toMatchObject({ description: "Data team pool", concurrency_limit: 7, is_paused: true });
+    expect(updateBodyOf(synth)).toMatchObject({ description: "Data team pool", concurrency_limit: 7, is_paused: true });
   });
 });
 
@@ -507,7 +523,7 @@ describeWithPeers("Peer gate: GIVEN a user template that lacks the secret-ARN va
   beforeAll(() => {
     fallback = fallbackTemplate();
     expect(fallback.variables.properties.prefect_api_key_secret_arn).toBeUndefined();
-    template = updateBodyOf(synthWorkPool({ workPool: { baseJobTemplate: fallbackTemplate() } }).json).base_job_template;
+    template = updateBodyOf(synthWorkPool({ workPool: { baseJobTemplate: fallbackTemplate() } })).base_job_template;
   });
 
   it("THEN prefect_api_key_secret_arn is declared, nullable, with the AWS stack's secret_arn as default", () => {
@@ -536,7 +552,7 @@ describeWithPeers("Peer gate: GIVEN a user template that lacks the secret-ARN va
   });
 
   it("AND basic-auth WHEN synthesized THEN prefect_api_auth_string_secret_arn is added the same way", () => {
-    const basic = updateBodyOf(synthWorkPool({ ...SELF_HOSTED_BASIC, workPool: { baseJobTemplate: fallbackTemplate() } }).json)
+    const basic = updateBodyOf(synthWorkPool({ ...SELF_HOSTED_BASIC, workPool: { baseJobTemplate: fallbackTemplate() } }))
       .base_job_template;
     expect(basic.job_configuration.prefect_api_auth_string_secret_arn).toBe("{{ prefect_api_auth_string_secret_arn }}");
     expect(basic.variables.properties.prefect_api_auth_string_secret_arn.default).toBe(OUT("secret_arn"));
@@ -544,7 +560,7 @@ describeWithPeers("Peer gate: GIVEN a user template that lacks the secret-ARN va
   });
 
   it("AND no auth WHEN synthesized THEN the template is sent without secret variables", () => {
-    const none = updateBodyOf(synthWorkPool({ ...SELF_HOSTED_NONE, workPool: { baseJobTemplate: fallbackTemplate() } }).json)
+    const none = updateBodyOf(synthWorkPool({ ...SELF_HOSTED_NONE, workPool: { baseJobTemplate: fallbackTemplate() } }))
       .base_job_template;
     expect(none.job_configuration).toEqual(fallback.job_configuration);
     expect(Object.keys(none.variables.properties).sort()).toEqual(Object.keys(fallback.variables.properties).sort());
@@ -554,7 +570,7 @@ describeWithPeers("Peer gate: GIVEN a user template that lacks the secret-ARN va
 describe("GIVEN the guide's \"Customize the base job template\" example", () => {
   it("THEN the task_definition variable and its job_configuration key are in the body sent, beside the AWS defaults", () => {
     const synth = synthWorkPool({ workPool: CUSTOMIZATION });
-    const template = updateBodyOf(synth.json).base_job_template;
+    const template = updateBodyOf(synth).base_job_template;
     expect(template.variables.properties.task_definition).toEqual(TASK_DEFINITION_VARIABLE);
     expect(template.job_configuration.task_definition).toBe("{{ task_definition }}");
     expect(template.variables.properties.cluster.default).toBe(OUT("cluster_arn"));

@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { DataResource, TerraformLocal, TerraformRemoteState } from "cdktf";
 import { configureBackend, remoteStateOf } from "../stacks/backend";
 import { StableFileAsset } from "../constructs/stable-file-asset";
+import { writeBesideStack } from "../stacks/stack-files";
 import { Construct } from "constructs";
 import { ResolvedConfig } from "../config/resolve";
 import { HclOutput, hclSafeResource, JsonLocal } from "../hcl/elements";
@@ -27,6 +28,25 @@ export function workPoolStackName(awsStackName: string): string {
  */
 export function encodedPoolName(nameExpression: string): string {
   return `replace(urlencode(${nameExpression}), "+", "%20")`;
+}
+
+/** The base job template without the pool defaults, beside the stack's cdk.tf.json. */
+export const BASE_JOB_TEMPLATE_FILE = "base-job-template.json";
+
+/**
+ * The template of the file with each job variable named in local.pool_defaults getting that value as its
+ * default: what withPoolDefaults() computes, in Terraform.
+ */
+const WITH_POOL_DEFAULTS =
+  "${merge(local.base_job_template, { variables = merge(local.base_job_template.variables, { properties = " +
+  "{ for name, property in local.base_job_template.variables.properties : name => " +
+  'merge(property, { for variable, value in local.pool_defaults : "default" => value if variable == name }) } }) })}';
+
+/** A local named `name` in the output. */
+function local(scope: Construct, name: string, value: unknown): TerraformLocal {
+  const created = new TerraformLocal(scope, name, value);
+  created.overrideLogicalId(name);
+  return created;
 }
 
 /** `when = destroy` and the command's quotes come out right in HCL too. */
@@ -94,13 +114,18 @@ export class WorkPoolStack extends SelfContainedStack {
     }
 
     const pool = config.workPool;
-    this.updateBody = new JsonLocal(this, "work_pool_update", {
+    // The template is a file beside the stack (read, diffed and reviewed as the JSON Prefect gets), and the
+    // values from the AWS stack are a small local Terraform sets as its variables' defaults.
+    withPoolDefaults(template, defaults); // throws when a default names no job variable of the template
+    writeBesideStack(this, BASE_JOB_TEMPLATE_FILE, `${JSON.stringify(template, null, 2)}\n`);
+    local(this, "base_job_template", `\${jsondecode(file("\${path.module}/${BASE_JOB_TEMPLATE_FILE}"))}`);
+    local(this, "pool_defaults", defaults);
+    this.updateBody = local(this, "work_pool_update", {
       description: pool.description ?? null,
       is_paused: pool.paused,
       concurrency_limit: pool.concurrencyLimit ?? null,
-      base_job_template: withPoolDefaults(template, defaults),
+      base_job_template: WITH_POOL_DEFAULTS,
     });
-    this.updateBody.overrideLogicalId("work_pool_update");
     const name = new JsonLocal(this, "work_pool_name", config.workPoolName);
     name.overrideLogicalId("work_pool_name");
     const createBody = `\${jsonencode(merge(local.work_pool_update, { name = local.work_pool_name, type = "ecs" }))}`;
@@ -169,10 +194,10 @@ export class WorkPoolStack extends SelfContainedStack {
       value: [...Object.entries(checkEnvironment).map(([key, value]) => `${key}=${shellQuoted(value)}`), command("check")].join(" "),
       description: "Shell command that compares the pool on the server with the configuration, changing nothing (exit 2 on drift).",
     });
-    new HclOutput(this, "base_job_template", {
-      value: "${local.work_pool_update.base_job_template}",
-      description: "The base job template sent to Prefect, with the pool defaults from the AWS stack.",
-    });
+    new HclOutput(this, "pool_defaults_output", {
+      value: "${local.pool_defaults}",
+      description: `The job variable defaults set from the AWS stack; the rest of the base job template is ${BASE_JOB_TEMPLATE_FILE} beside this stack.`,
+    }).overrideLogicalId("pool_defaults");
   }
 }
 
