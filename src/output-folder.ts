@@ -1,10 +1,14 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { IManifest, Manifest } from "cdktf";
+import { BASE_JOB_TEMPLATE_FILE } from "./work-pool/work-pool-stack";
 
-/** What cdktf's synthesis writes into a stack folder; anything else there (state, `.terraform/`, plans) is the user's. */
+/**
+ * What synthesis writes into a stack folder (cdktf's files, and the work-pool stack's template file); anything else
+ * there (state, `.terraform/`, plans, the lock file) is the user's.
+ */
 const ASSETS = "assets";
-export const SYNTHESIZED_STACK_FILES: readonly string[] = ["cdk.tf.json", "cdk.tf", Manifest.stackMetadataPath, ASSETS];
+export const SYNTHESIZED_STACK_FILES: readonly string[] = ["cdk.tf.json", "cdk.tf", Manifest.stackMetadataPath, ASSETS, BASE_JOB_TEMPLATE_FILE];
 /** The stack's Terraform file, JSON or HCL. */
 const STACK_FILES = ["cdk.tf.json", "cdk.tf"];
 
