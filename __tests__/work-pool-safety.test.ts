@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { resolveConfig } from "../src/config/resolve";
 import { PrefectEcsWorkerConfigInput } from "../src/config/schema";
 import { synthesizeApps } from "../src/synthesize";
+import { SYNTHESIZED_STACK_FILES } from "../src/output-folder";
 import { awsStackName } from "../src/stacks/worker-aws-stack";
 import { workPoolStackName } from "../src/work-pool/work-pool-stack";
 import { awsOutputsState, exampleAwsOutputs } from "./support/aws-state";
@@ -25,7 +26,7 @@ class WorkPoolFolder {
   private stackDir = "";
   private awsDir = "";
 
-  /** Synthesizes `config` and puts the new cdk.tf.json and script beside the old state. */
+  /** Synthesizes `config` and puts the new synthesized files beside the old state. */
   synth(config: PrefectEcsWorkerConfigInput, outputs: Record<string, unknown>): this {
     const resolved = resolveConfig(config);
     const outdir = mkdtempSync(join(tmpdir(), "pool-safety-synth-"));
@@ -35,9 +36,12 @@ class WorkPoolFolder {
     this.awsDir = join(this.root, awsStackName(resolved));
     mkdirSync(this.stackDir, { recursive: true });
     mkdirSync(this.awsDir, { recursive: true });
-    rmSync(join(this.stackDir, "assets"), { recursive: true, force: true });
-    cpSync(join(outdir, "stacks", name, "cdk.tf.json"), join(this.stackDir, "cdk.tf.json"));
-    cpSync(join(outdir, "stacks", name, "assets"), join(this.stackDir, "assets"), { recursive: true });
+    // Every file synthesis writes (cdk.tf.json, the script, the template file), as a new synthesis replaces them.
+    for (const entry of SYNTHESIZED_STACK_FILES) {
+      rmSync(join(this.stackDir, entry), { recursive: true, force: true });
+      const synthesized = join(outdir, "stacks", name, entry);
+      if (existsSync(synthesized)) cpSync(synthesized, join(this.stackDir, entry), { recursive: true });
+    }
     rmSync(outdir, { recursive: true, force: true });
     writeFileSync(join(this.awsDir, "terraform.tfstate"), awsOutputsState(outputs));
     if (!existsSync(join(this.stackDir, ".terraform"))) init(this.stackDir);

@@ -339,7 +339,8 @@ describe("GIVEN the default configuration", () => {
   it("THEN the outputs name the pool and show the defaults from the AWS stack, not the whole template (a short apply)", () => {
     expect(synth.json.output?.work_pool_name?.value).toBe("my-ecs-pool");
     expect(synth.json.output?.pool_defaults?.value).toBe("${local.pool_defaults}");
-    expect(Object.keys(synth.json.output ?? {}).sort()).toEqual(["pool_defaults", "work_pool_name"]);
+    expect(Object.keys(synth.json.output ?? {}).sort()).toEqual(["drift_check", "pool_defaults", "work_pool_name"]);
+    expect(JSON.stringify(synth.json.output)).not.toContain("work_pool_update.base_job_template");
   });
 
   it("THEN the template without the defaults is base-job-template.json beside the stack, as Prefect's API takes it", () => {
