@@ -463,8 +463,8 @@ describe("GIVEN the flow-run task role disabled", () => {
 
 describe("GIVEN workPool.autoDeregisterTaskDefinitions", () => {
   it("THEN auto_deregister_task_definition defaults to true (the worker role may deregister); without it the default stays false", () => {
-    expect(propertiesOf(synthWorkPool({ workPool: { autoDeregisterTaskDefinitions: true } }).json).auto_deregister_task_definition.default).toBe(true);
-    expect(propertiesOf(synthWorkPool().json).auto_deregister_task_definition.default).toBe(false);
+    expect(propertiesOf(synthWorkPool({ workPool: { autoDeregisterTaskDefinitions: true } })).auto_deregister_task_definition.default).toBe(true);
+    expect(propertiesOf(synthWorkPool()).auto_deregister_task_definition.default).toBe(false);
   });
 });
 
