@@ -155,7 +155,8 @@ export class WorkPoolStack extends SelfContainedStack {
       triggersReplace: {
         target,
         body: "${sha256(jsonencode(local.work_pool_update))}",
-        ...(pool.enforceOnEveryApply ? { plan: "${plantimestamp()}" } : {}),
+        // uuid(), not plantimestamp(): two applies within one second must both send the pool.
+        ...(pool.enforceOnEveryApply ? { every_apply: "${uuid()}" } : {}),
       },
       provisioners: [
         {
