@@ -86,7 +86,7 @@ describeWithPeers("Peer gate: the real prefect-aws worker submits flow runs of o
       it("WHEN a deployment sets nothing THEN its task definition has the default image, the key from our secret, logs to our group and our execution role", () => {
         expect(defaults.taskDefinition).toMatchObject({
           family: `prefect_${pool}_${deploymentIds[0]}`,
-          executionRoleArn: outputs.execution_role_arn,
+          executionRoleArn: outputs.flow_run_execution_role_arn,
           requiresCompatibilities: ["FARGATE"],
           networkMode: "awsvpc",
         });
@@ -127,7 +127,7 @@ describeWithPeers("Peer gate: the real prefect-aws worker submits flow runs of o
         expect(container.image).toBe(image);
         expect(container.secrets).toEqual([{ name: "PREFECT_API_KEY", valueFrom: outputs.secret_arn }]);
         expect(container.logConfiguration?.options["awslogs-group"]).toBe(outputs.flow_run_log_group_name);
-        expect(ownImage.taskDefinition.executionRoleArn).toBe(outputs.execution_role_arn);
+        expect(ownImage.taskDefinition.executionRoleArn).toBe(outputs.flow_run_execution_role_arn);
         expect(ownImage.runTask).toMatchObject({
           cluster: outputs.cluster_arn,
           networkConfiguration: { awsvpcConfiguration: { subnets: outputs.subnet_ids, securityGroups: outputs.security_group_ids } },
@@ -168,7 +168,7 @@ describeWithPeers("Peer gate: the real prefect-aws worker submits flow runs of o
           "awslogs-group": outputs.flow_run_log_group_name,
           "awslogs-create-group": "false",
         });
-        expect(submission.taskDefinition.executionRoleArn).toBe(outputs.execution_role_arn);
+        expect(submission.taskDefinition.executionRoleArn).toBe(outputs.flow_run_execution_role_arn);
         expect(overriddenEnvironment(submission)).not.toContain("PREFECT_API_AUTH_STRING");
       });
 

@@ -1,8 +1,9 @@
 """Seeds moto with what a work pool's flow runs need, as the AWS stack would create it; prints the stack's outputs.
 
-Reads a JSON object from stdin: cluster_name, security_group_name, execution_role_name, task_role_name,
-secret_name, log_group_name. Uses moto's default VPC and its first two subnets. Prints the AWS stack's outputs
-(cluster_arn, vpc_id, subnet_ids, security_group_ids, execution_role_arn, flow_run_task_role_arn, secret_arn,
+Reads a JSON object from stdin: cluster_name, security_group_name, execution_role_name (the worker's; the flow
+runs' own execution role is named after it with "-flow-runs"), task_role_name, secret_name, log_group_name. Uses
+moto's default VPC and its first two subnets. Prints the AWS stack's outputs (cluster_arn, vpc_id, subnet_ids,
+security_group_ids, execution_role_arn, flow_run_execution_role_arn, flow_run_task_role_arn, secret_arn,
 flow_run_log_group_name) as JSON. AWS_ENDPOINT_URL, the region and fake keys come from the environment.
 """
 
@@ -42,6 +43,7 @@ def main() -> None:
             "subnet_ids": subnet_ids,
             "security_group_ids": [group_id],
             "execution_role_arn": role_arn(names["execution_role_name"]),
+            "flow_run_execution_role_arn": role_arn(names["execution_role_name"] + "-flow-runs"),
             "flow_run_task_role_arn": role_arn(names["task_role_name"]),
             "secret_arn": secret_arn,
             "flow_run_log_group_name": names["log_group_name"],

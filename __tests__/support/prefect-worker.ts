@@ -43,7 +43,7 @@ export interface FlowRunAwsNames {
 
 /**
  * Creates in moto what a pool's flow runs need (cluster, security group in the default VPC, execution and
- * task roles, the credential secret, the flow-run log group) and returns the AWS stack's outputs for them,
+ * task roles, the credential secret, the flow-run log group) and returns the AWS stack's outputs for them (the worker's and the flow runs' execution roles apart),
  * without `prefect_api_url` and `assign_public_ip`.
  */
 export function seedFlowRunAws(moto: MotoServer, names: FlowRunAwsNames): Record<string, unknown> {
