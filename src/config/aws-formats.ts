@@ -89,6 +89,7 @@ export const AWS_FORMATS = {
   ),
   tagValue: format(`${TAG_CHARACTERS}{0,256}`, `an AWS tag value: at most 256 ${TAG_CHARACTERS_IN_WORDS}`),
   iamAction: format("[a-z0-9-]+:[A-Za-z0-9*]+", "an IAM action such as s3:GetObject (service prefix, colon, action name)"),
+  workPoolName: format("[^/%&><]+", "a Prefect work pool name: not empty, without / % & > or <"),
   prefectCloudWorkspaceUrl: format(
     "https://api\\.prefect\\.cloud/api/accounts/[0-9a-f-]{36}/workspaces/[0-9a-f-]{36}",
     "a Prefect Cloud workspace API URL: https://api.prefect.cloud/api/accounts/<account-id>/workspaces/<workspace-id>",

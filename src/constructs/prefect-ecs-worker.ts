@@ -1,7 +1,7 @@
 import { DataAwsPartition } from "@cdktf/provider-aws/lib/data-aws-partition";
 import { Annotations, Fn, IResolvable, Token } from "cdktf";
 import { Construct } from "constructs";
-import { ResolvedConfig } from "../config/resolve";
+import { ResolvedCluster, ResolvedConfig } from "../config/resolve";
 import { WorkerApiSecret } from "./api-secret";
 import { WorkerCluster } from "./cluster";
 import { EcsTasksTrustPolicy } from "./ecs-tasks-trust";
@@ -46,6 +46,65 @@ export interface WorkerSettings {
   readonly secretValue?: string;
   /** Bump to rewrite the secret value. @default 1 */
   readonly secretValueVersion?: number;
+  /** Names of the work pool and the AWS resources (the module passes variables). @default workerNames(config) */
+  readonly names?: WorkerNames;
+}
+
+/**
+ * The names a configuration gives the work pool and the AWS resources, each a literal or a Terraform
+ * reference. A name the configuration's shape does not use (an existing cluster's ARN when the cluster
+ * is created, the flow-run role when it is disabled, ...) is undefined.
+ */
+export interface WorkerNames {
+  readonly workPool?: string;
+  /** A created cluster, or an existing one given by name. */
+  readonly cluster?: string;
+  /** An existing cluster given by ARN. */
+  readonly clusterArn?: string;
+  /** A created Secrets Manager secret or SSM parameter. */
+  readonly secret?: string;
+  readonly executionRole?: string;
+  /** The flow runs' own execution role (least-privilege policies). */
+  readonly flowRunExecutionRole?: string;
+  readonly workerTaskRole?: string;
+  readonly workerPolicy?: string;
+  readonly flowRunTaskRole?: string;
+  readonly flowRunTaskPolicy?: string;
+  readonly eventsQueue?: string;
+  readonly eventsDeadLetterQueue?: string;
+  readonly eventsRule?: string;
+  readonly workerLogGroup?: string;
+  readonly flowRunLogGroup?: string;
+  readonly ecrRepository?: string;
+  readonly workerFamily?: string;
+  readonly workerContainer?: string;
+  readonly workerService?: string;
+}
+
+/** The names of a configuration, as synthesis fixes them. */
+export function workerNames(config: ResolvedConfig): WorkerNames {
+  const { cluster, secret, flowRunTaskRole, flowRunLogs, ecr } = config;
+  return {
+    workPool: config.workPoolName,
+    cluster: cluster.name,
+    clusterArn: cluster.mode === "existing" ? cluster.arn : undefined,
+    secret: secret?.mode === "create" ? secret.name : undefined,
+    executionRole: config.roles.executionRoleName,
+    flowRunExecutionRole: config.roles.flowRunExecutionRoleName,
+    workerTaskRole: config.roles.workerTaskRoleName,
+    workerPolicy: config.roles.workerPolicyName,
+    flowRunTaskRole: flowRunTaskRole.enabled ? flowRunTaskRole.name : undefined,
+    flowRunTaskPolicy: flowRunTaskRole.enabled ? flowRunTaskRole.policyName : undefined,
+    eventsQueue: config.eventsQueue.name,
+    eventsDeadLetterQueue: config.eventsQueue.deadLetterQueueName,
+    eventsRule: config.eventsQueue.ruleName,
+    workerLogGroup: config.logs.groupName,
+    flowRunLogGroup: flowRunLogs.enabled ? flowRunLogs.groupName : undefined,
+    ecrRepository: ecr.enabled ? ecr.repositoryName : undefined,
+    workerFamily: config.worker.family,
+    workerContainer: config.worker.containerName,
+    workerService: config.worker.serviceName,
+  };
 }
 
 export interface PrefectEcsWorkerProps {
@@ -63,6 +122,8 @@ export interface PrefectEcsWorkerProps {
  */
 export class PrefectEcsWorker extends Construct {
   public readonly config: ResolvedConfig;
+  /** The work pool's name: the configuration's, or what settings.names gave. */
+  public readonly workPoolName: string;
   public readonly partition: DataAwsPartition;
   public readonly network: WorkerNetwork;
   /** The worker's own security group (no ingress). */
@@ -96,6 +157,14 @@ export class PrefectEcsWorker extends Construct {
     const { config } = props;
     const settings = props.settings ?? {};
     this.config = config;
+    const names: WorkerNames = { ...workerNames(config), ...settings.names };
+    const name = (key: keyof WorkerNames): string => {
+      const value = names[key];
+      if (value === undefined) throw new Error(`PrefectEcsWorker: settings.names.${key} is undefined, but the configuration needs it`);
+      return value;
+    };
+    const workPoolName = name("workPool");
+    this.workPoolName = workPoolName;
     const region = settings.region ?? config.region;
     const prefectApiUrl = settings.prefectApiUrl ?? config.prefect.apiUrl;
     if (prefectApiUrl === undefined) {
@@ -115,19 +184,23 @@ export class PrefectEcsWorker extends Construct {
           })
         : new WorkerNetwork(this, "network", { mode: "default-vpc", overrides: settings.defaultVpcOverrides });
     this.securityGroup = new WorkerSecurityGroup(this, "security_group", {
-      namePrefix: `prefect-worker-${config.workPoolName}-`,
+      namePrefix: `prefect-worker-${workPoolName}-`,
       vpcId: this.network.vpcId,
       egressPorts: config.network.egressPorts,
     });
     this.securityGroupIds = Token.asList(
       Fn.concat([[this.securityGroup.securityGroup.id], settings.extraSecurityGroupIds ?? [...config.network.extraSecurityGroupIds]]),
     );
-    this.cluster = new WorkerCluster(this, "cluster", { cluster: config.cluster });
+    const cluster: ResolvedCluster =
+      config.cluster.mode === "create"
+        ? { ...config.cluster, name: name("cluster") }
+        : { ...config.cluster, name: names.cluster, arn: names.clusterArn };
+    this.cluster = new WorkerCluster(this, "cluster", { cluster });
     const trust = new EcsTasksTrustPolicy(this, "trust", { clusterArn: this.cluster.arn, style: config.iamPolicies });
 
     if (config.secret) {
       this.apiSecret = new WorkerApiSecret(this, "api_secret", {
-        secret: config.secret,
+        secret: config.secret.mode === "create" ? { ...config.secret, name: name("secret") } : config.secret,
         partition,
         region,
         value: settings.secretValue,
@@ -137,23 +210,23 @@ export class PrefectEcsWorker extends Construct {
     const style = config.iamPolicies;
     const worker = config.worker;
     this.workerLogs = new TaskLogGroup(this, "worker_logs", {
-      groupName: config.logs.groupName,
+      groupName: name("workerLogGroup"),
       retentionInDays: config.logs.retentionInDays,
       logicalId: "worker",
     });
     if (config.flowRunLogs.enabled) {
-      this.flowRunLogs = new TaskLogGroup(this, "flow_run_logs", { ...config.flowRunLogs, logicalId: "flow_runs" });
+      this.flowRunLogs = new TaskLogGroup(this, "flow_run_logs", { ...config.flowRunLogs, groupName: name("flowRunLogGroup"), logicalId: "flow_runs" });
     }
     if (config.ecr.enabled) {
       this.flowImageRepository = new FlowImageRepository(this, "flow_images", {
-        repositoryName: config.ecr.repositoryName,
+        repositoryName: name("ecrRepository"),
         imageTagMutability: config.ecr.imageTagMutability,
         keepImages: config.ecr.keepImages,
       });
     }
     const workerImage = config.workerImageRepository;
     this.executionRole = new TaskExecutionRole(this, "execution_role", {
-      name: config.roles.executionRoleName,
+      name: name("executionRole"),
       description:
         style === "guide"
           ? "ECS task execution role of the Prefect worker and its flow runs"
@@ -178,7 +251,7 @@ export class PrefectEcsWorker extends Construct {
       config.roles.flowRunExecutionRoleName === undefined
         ? this.executionRole
         : new TaskExecutionRole(this, "flow_run_execution_role", {
-            name: config.roles.flowRunExecutionRoleName,
+            name: name("flowRunExecutionRole"),
             description: "ECS task execution role of Prefect flow runs: pulls the flow images, writes flow-run logs, reads the secret",
             logicalId: "flow_run_execution_role",
             assumeRolePolicy: trust.json,
@@ -189,17 +262,17 @@ export class PrefectEcsWorker extends Construct {
           });
 
     this.eventsQueue = new EcsEventsQueue(this, "events", {
-      queueName: config.eventsQueue.name,
-      deadLetterQueueName: config.eventsQueue.deadLetterQueueName,
-      ruleName: config.eventsQueue.ruleName,
+      queueName: name("eventsQueue"),
+      deadLetterQueueName: name("eventsDeadLetterQueue"),
+      ruleName: name("eventsRule"),
       clusterArn: this.cluster.arn,
-      taskDefinitionArnPrefix: flowRunTaskDefinitionArnPrefix(this.cluster.arn, config.workPoolName),
+      taskDefinitionArnPrefix: flowRunTaskDefinitionArnPrefix(this.cluster.arn, workPoolName),
       policyStyle: config.iamPolicies,
     });
     if (config.flowRunTaskRole.enabled) {
       this.flowRunTaskRole = new FlowRunTaskRole(this, "flow_run_task_role", {
-        name: config.flowRunTaskRole.name,
-        policyName: config.flowRunTaskRole.policyName,
+        name: name("flowRunTaskRole"),
+        policyName: name("flowRunTaskPolicy"),
         assumeRolePolicy: trust.json,
         partition,
         s3Buckets: config.flowRunTaskRole.s3Buckets,
@@ -214,11 +287,11 @@ export class PrefectEcsWorker extends Construct {
       );
     }
     this.workerTaskRole = new WorkerTaskRole(this, "worker_task_role", {
-      name: config.roles.workerTaskRoleName,
-      policyName: config.roles.workerPolicyName,
+      name: name("workerTaskRole"),
+      policyName: name("workerPolicy"),
       assumeRolePolicy: trust.json,
       style: config.iamPolicies,
-      workPoolName: config.workPoolName,
+      workPoolName,
       deregisterTaskDefinitions: config.workPool.autoDeregisterTaskDefinitions,
       clusterArn: this.cluster.arn,
       // Only what flow runs use: never the worker's own execution role (unless the guide's single role is both).
@@ -228,11 +301,11 @@ export class PrefectEcsWorker extends Construct {
     });
 
     this.service = new WorkerService(this, "worker", {
-      workPoolName: config.workPoolName,
+      workPoolName,
       workQueues: worker.workQueues,
-      family: worker.family,
-      containerName: worker.containerName,
-      serviceName: worker.serviceName,
+      family: name("workerFamily"),
+      containerName: name("workerContainer"),
+      serviceName: name("workerService"),
       image: worker.image,
       imageTag: settings.imageTag ?? worker.imageTag,
       cpu: settings.cpu ?? worker.cpu,
@@ -256,7 +329,7 @@ export class PrefectEcsWorker extends Construct {
 
     if (config.ecr.enabled && this.flowImageRepository) {
       this.prefectYaml = renderPrefectYaml({
-        workPoolName: config.workPoolName,
+        workPoolName,
         imageName: this.flowImageRepository.repositoryUrl,
         immutableTags: config.ecr.imageTagMutability === "IMMUTABLE",
       });

@@ -1,3 +1,5 @@
+import { Fn, Token } from "cdktf";
+
 /**
  * The guide's prefect.yaml, corrected: valid indentation, the entrypoint
  * matching `my_flow.py`, the full ECR image name (so the push reaches ECR)
@@ -17,7 +19,8 @@ export interface PrefectYamlProps {
 }
 
 export function renderPrefectYaml(props: PrefectYamlProps): string {
-  const q = (value: string) => JSON.stringify(value);
+  // A Terraform reference (the module's work_pool_name) is quoted by Terraform, at apply time.
+  const q = (value: string) => (Token.isUnresolved(value) ? Fn.jsonencode(value) : JSON.stringify(value));
   return [
     "name: ecs-worker-guide",
     "",

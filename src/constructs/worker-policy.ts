@@ -1,5 +1,5 @@
 import { DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
-import { Fn } from "cdktf";
+import { Fn, Token } from "cdktf";
 
 /** How the worker's policies are written. */
 export type IamPolicyStyle = "least-privilege" | "guide";
@@ -56,6 +56,8 @@ export const WORK_POOL_TAG_KEY = "prefect.io/work-pool-name";
  * characters becomes "-", repeated "-" collapse, leading and trailing "-" go.
  */
 export function prefectAwsTagValue(value: string): string {
+  // A Terraform reference (the module's work_pool_name, validated to letters, digits, - and _): the rest in Terraform.
+  if (Token.isUnresolved(value)) return Fn.trim(Fn.replace(value, "/-{2,}/", "-"), "-");
   return value
     .normalize("NFKC")
     .replace(/[^a-zA-Z0-9_./=+:@-]+/g, "-")

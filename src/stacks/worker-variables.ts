@@ -1,9 +1,73 @@
 import { TerraformLocal, TerraformVariable } from "cdktf";
 import { Construct } from "constructs";
-import { AWS_FORMATS, AwsFormatName, FARGATE_MEMORY_BY_CPU } from "../config/aws-formats";
+import { AWS_FORMATS, AwsFormatName, FARGATE_MEMORY_BY_CPU, IdFormat } from "../config/aws-formats";
 import { ResolvedConfig } from "../config/resolve";
+import { MAX_USER_TAGS } from "../config/schema";
 import { DefaultVpcOverrides } from "../constructs/network";
-import { WorkerSettings } from "../constructs/prefect-ecs-worker";
+import { WorkerNames, workerNames, WorkerSettings } from "../constructs/prefect-ecs-worker";
+
+/** A name the module takes as a variable (the stacks keep it fixed at synthesis). */
+export interface NameVariable {
+  /** The Terraform variable, named after the guide's concept. */
+  readonly variable: string;
+  /** Which of the worker's names it sets. */
+  readonly name: keyof WorkerNames;
+  /** The configuration field its default comes from. */
+  readonly field: string;
+  readonly description: string;
+  /** The formats it must match, as synthesis checks the configuration's value. */
+  readonly formats: (config: ResolvedConfig) => readonly AwsFormatName[];
+}
+
+const only = (...formats: AwsFormatName[]) => () => formats;
+
+/**
+ * Every name of the module, one variable each. A variable exists when the configuration's shape uses
+ * the name (workerNames(config) defines it), with the configuration's value as its default.
+ */
+export const NAME_VARIABLES: readonly NameVariable[] = [
+  {
+    variable: "work_pool_name",
+    name: "workPool",
+    field: "workPool.name",
+    description: "Prefect work pool the worker polls and the work-pool step creates or updates; also the PrefectWorkPool tag.",
+    formats: only("workPoolName", "tagValue"),
+  },
+  { variable: "cluster_name", name: "cluster", field: "cluster.name", description: "ECS cluster of the worker and flow runs.", formats: only("ecsClusterName") },
+  { variable: "cluster_arn", name: "clusterArn", field: "cluster.existing", description: "ARN of the existing ECS cluster of the worker and flow runs.", formats: only("ecsClusterArn") },
+  {
+    variable: "secret_name",
+    name: "secret",
+    field: "secret.name",
+    description: "Name of the secret (Secrets Manager) or SecureString parameter (SSM) holding the Prefect credential.",
+    formats: (config) => [config.secret?.store === "ssm" ? "ssmParameterName" : "secretsManagerSecretName"],
+  },
+  { variable: "execution_role_name", name: "executionRole", field: "roles.executionRoleName", description: "IAM task execution role of the worker and flow runs.", formats: only("iamRoleName") },
+  { variable: "worker_task_role_name", name: "workerTaskRole", field: "roles.workerTaskRoleName", description: "IAM task role of the worker container.", formats: only("iamRoleName") },
+  { variable: "worker_policy_name", name: "workerPolicy", field: "roles.workerPolicyName", description: "Managed IAM policy of the worker task role.", formats: only("iamPolicyName") },
+  { variable: "flow_run_task_role_name", name: "flowRunTaskRole", field: "flowRunTaskRole.name", description: "IAM task role of flow runs.", formats: only("iamRoleName") },
+  { variable: "flow_run_task_policy_name", name: "flowRunTaskPolicy", field: "flowRunTaskRole.policyName", description: "Managed IAM policy of the flow-run task role.", formats: only("iamPolicyName") },
+  { variable: "events_queue_name", name: "eventsQueue", field: "eventsQueue.name", description: "SQS queue of ECS task events, read by the worker's observer.", formats: only("sqsQueueName") },
+  { variable: "events_dead_letter_queue_name", name: "eventsDeadLetterQueue", field: "eventsQueue.deadLetterQueueName", description: "Dead-letter queue of the events queue.", formats: only("sqsQueueName") },
+  { variable: "events_rule_name", name: "eventsRule", field: "eventsQueue.ruleName", description: "EventBridge rule sending the cluster's ECS task state changes to the events queue.", formats: only("eventRuleName") },
+  { variable: "worker_log_group_name", name: "workerLogGroup", field: "logs.groupName", description: "CloudWatch log group of the worker.", formats: only("logGroupName") },
+  { variable: "flow_run_log_group_name", name: "flowRunLogGroup", field: "flowRunLogs.groupName", description: "CloudWatch log group of flow runs.", formats: only("logGroupName") },
+  { variable: "ecr_repository_name", name: "ecrRepository", field: "ecr.repositoryName", description: "ECR repository of flow images.", formats: only("ecrRepositoryName") },
+  { variable: "worker_task_family", name: "workerFamily", field: "worker.family", description: "Task definition family of the worker.", formats: only("ecsName") },
+  { variable: "worker_container_name", name: "workerContainer", field: "worker.containerName", description: "Container name of the worker.", formats: only("ecsName") },
+  { variable: "worker_service_name", name: "workerService", field: "worker.serviceName", description: "ECS service of the worker.", formats: only("ecsName") },
+];
+
+export interface WorkerVariablesOptions {
+  /**
+   * "stack": the AWS stack's variables. "module": also a variable for every name (NAME_VARIABLES) and
+   * `tags`; no `aws_region` (a module's region is its provider's, given as `region`).
+   * @default "stack"
+   */
+  readonly form?: "stack" | "module";
+  /** The region, where it is not a variable (form "module"). */
+  readonly region?: string;
+}
 
 /**
  * The per-environment values of the AWS stack, as Terraform variables with
@@ -13,8 +77,10 @@ import { WorkerSettings } from "../constructs/prefect-ecs-worker";
 export class WorkerVariables extends Construct {
   public readonly settings: WorkerSettings;
   public readonly variables: Readonly<Record<string, TerraformVariable>>;
+  /** The `tags` variable (form "module"). */
+  public readonly tags?: TerraformVariable;
 
-  constructor(scope: Construct, id: string, config: ResolvedConfig) {
+  constructor(scope: Construct, id: string, config: ResolvedConfig, options: WorkerVariablesOptions = {}) {
     super(scope, id);
     const vars: Record<string, TerraformVariable> = {};
     const add = (name: string, options: ConstructorParameters<typeof TerraformVariable>[2]) => {
@@ -24,12 +90,43 @@ export class WorkerVariables extends Construct {
       return variable;
     };
 
-    const region = add("aws_region", {
-      type: "string",
-      description: "AWS region of every resource.",
-      default: config.region,
-      validation: [matchesFormat("aws_region", "region")],
-    });
+    const module = options.form === "module";
+    const region = module
+      ? undefined
+      : add("aws_region", {
+          type: "string",
+          description: "AWS region of every resource.",
+          default: config.region,
+          validation: [matchesFormat("aws_region", "region")],
+        });
+    const names: Record<string, string> = {};
+    if (module) {
+      const defaults = workerNames(config);
+      for (const { variable, name, description, formats } of NAME_VARIABLES) {
+        const value = defaults[name];
+        if (value === undefined) continue;
+        names[name] = add(variable, {
+          type: "string",
+          description,
+          default: value,
+          validation: formats(config).map((format) => matchesFormat(variable, format)),
+        }).stringValue;
+      }
+      this.tags = add("tags", {
+        type: "map(string)",
+        description: `Tags of every resource that takes tags, besides PrefectWorkPool and ManagedBy, which the module sets. At most ${MAX_USER_TAGS}.`,
+        default: { ...config.tags },
+        nullable: false,
+        validation: [
+          matchesFormat("tags", "tagKey", { map: "keys", allowEmpty: true }),
+          matchesFormat("tags", "tagValue", { map: "values", allowEmpty: true }),
+          {
+            condition: `\${alltrue([for key in keys(var.tags) : !startswith(lower(key), "aws:")]) && length(var.tags) <= ${MAX_USER_TAGS}}`,
+            errorMessage: `tags must have at most ${MAX_USER_TAGS} keys, none starting with aws: (in any case).`,
+          },
+        ],
+      });
+    }
     const apiUrlFormat: AwsFormatName = config.prefect.server === "cloud" ? "prefectCloudWorkspaceUrl" : "selfHostedApiUrl";
     const apiUrl = add("prefect_api_url", {
       type: "string",
@@ -144,7 +241,7 @@ export class WorkerVariables extends Construct {
 
     this.variables = vars;
     this.settings = {
-      region: region.stringValue,
+      region: region?.stringValue ?? options.region,
       prefectApiUrl: apiUrl.stringValue,
       imageTag: imageTag.stringValue,
       cpu: cpu.numberValue,
@@ -157,6 +254,7 @@ export class WorkerVariables extends Construct {
       extraSecurityGroupIds: securityGroupIds.listValue,
       secretValue,
       secretValueVersion,
+      ...(module ? { names } : {}),
     };
   }
 }
@@ -173,17 +271,26 @@ export function secretVariableName(environmentName: string): string {
 function matchesFormat(
   variable: string,
   formatName: AwsFormatName,
-  options: { nullable?: boolean; list?: boolean; allowEmpty?: boolean } = {},
+  options: { nullable?: boolean; list?: boolean; map?: "keys" | "values"; allowEmpty?: boolean } = {},
 ): { condition: string; errorMessage: string } {
-  const { pattern, allowed } = AWS_FORMATS[formatName];
+  const { pattern, allowed, minLength, maxLength } = AWS_FORMATS[formatName] as IdFormat;
   const re = JSON.stringify(pattern);
-  const test = options.list
-    ? `${options.allowEmpty ? "" : `length(var.${variable}) > 0 && `}alltrue([for value in var.${variable} : can(regex(${re}, value))])`
-    : `can(regex(${re}, var.${variable}))`;
+  // RE2 has no lookahead: the length bounds a pattern cannot say are checked apart, as synthesis does.
+  const lengthOk = (value: string) =>
+    [minLength !== undefined ? `length(${value}) >= ${minLength}` : "", maxLength !== undefined ? `length(${value}) <= ${maxLength}` : ""]
+      .filter(Boolean)
+      .map((check) => `${check} && `)
+      .join("");
+  const each = options.map ? `${options.map}(var.${variable})` : options.list ? `var.${variable}` : undefined;
+  const test = each
+    ? `${options.allowEmpty ? "" : `length(var.${variable}) > 0 && `}alltrue([for value in ${each} : ${lengthOk("value")}can(regex(${re}, value))])`
+    : `${lengthOk(`var.${variable}`)}can(regex(${re}, var.${variable}))`;
   // Conditionals are lazy in Terraform, so a null never reaches regex().
   const condition = options.nullable ? `var.${variable} == null ? true : ${test}` : test;
   return {
     condition: `\${${condition}}`,
-    errorMessage: `${variable} must be ${options.list ? `a${options.allowEmpty ? "" : " non-empty"} list of ` : ""}${allowed}${options.nullable ? " (or null)" : ""}.`,
+    errorMessage: `${variable} must be ${
+      options.map ? `a map whose ${options.map} are each ` : options.list ? `a${options.allowEmpty ? "" : " non-empty"} list of ` : ""
+    }${allowed}${options.nullable ? " (or null)" : ""}.`,
   };
 }
