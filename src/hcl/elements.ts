@@ -10,7 +10,7 @@
  */
 import { TerraformElement, TerraformLocal, TerraformOutput, TerraformStack } from "cdktf";
 import { IConstruct } from "constructs";
-import { BlockSchema, renderDocument } from "./document";
+import { BlockSchema, DocumentLayout, renderDocument } from "./document";
 
 type Json = Record<string, unknown>;
 
@@ -18,6 +18,11 @@ type Json = Record<string, unknown>;
 export class HclSafeStack extends TerraformStack {
   public toHclTerraform(): { hcl: string; metadata: Json } {
     const tf = this.toTerraform() as Json;
+    return { hcl: renderDocument(tf, this.hclLayout()), metadata: metadataOf(tf) };
+  }
+
+  /** Which arguments of each element are blocks, and the elements' order: what renderDocument() needs besides the JSON. */
+  public hclLayout(): DocumentLayout {
     const schemas = new Map<string, BlockSchema>();
     const order: string[] = [];
     for (const element of terraformElementsOf(this)) {
@@ -34,7 +39,7 @@ export class HclSafeStack extends TerraformStack {
         schemas.set(`provider.${name}`, ([] as unknown[]).concat(configs).map(blockSchemaOf).reduce(mergeSchemas, {}));
       }
     }
-    return { hcl: renderDocument(tf, { schemas, order }), metadata: metadataOf(tf) };
+    return { schemas, order };
   }
 }
 

@@ -1,0 +1,337 @@
+/**
+ * The reusable module (`npm run synth:module`): its files, its variables (one per name, defaults and
+ * validation from the configuration), its README generated from the same document, and with real
+ * Terraform: two pools through for_each validate and plan offline, bad names fail as synthesis fails,
+ * and the module plans exactly the stacks' resources, so the two forms cannot drift.
+ */
+import { parse } from "@cdktf/hcl2json";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { AWS_FORMATS, matches } from "../src/config/aws-formats";
+import { resolveConfig, ResolvedConfig } from "../src/config/resolve";
+import { PrefectEcsWorkerConfigInput } from "../src/config/schema";
+import { workerNames } from "../src/constructs/prefect-ecs-worker";
+import { isRequired } from "../src/module/readme";
+import { MODULE_FILES, writeModule } from "../src/module/write-module";
+import { MODULE_NAME } from "../src/module/worker-module";
+import { AWS_PROVIDER_REQUIREMENT, awsStackName } from "../src/stacks/worker-aws-stack";
+import { NAME_VARIABLES } from "../src/stacks/worker-variables";
+import { workPoolStackName } from "../src/work-pool/work-pool-stack";
+import { awsOutputsState, exampleAwsOutputs } from "./support/aws-state";
+import { CLOUD_API_URL, synthesize } from "./support/synth";
+import { AWS_PROVIDER_VERSION, describeWithTerraform, init, makeOffline, plan, PlanJson, terraform, terraformOk } from "./support/terraform";
+
+type Json = Record<string, unknown>;
+
+const GUIDE: PrefectEcsWorkerConfigInput = { prefect: { apiUrl: CLOUD_API_URL }, tags: { team: "platform" } };
+
+/** Every optional part and the other shape of each choice: self-hosted basic auth, SSM, an existing cluster by ARN, explicit network. */
+const OTHER_SHAPES: PrefectEcsWorkerConfigInput = {
+  workPool: { name: "data-team", deleteOnDestroy: true },
+  prefect: { server: "self-hosted", apiUrl: "https://prefect.internal.example.com/api", auth: "basic-auth" },
+  secret: { store: "ssm" },
+  aws: { region: "eu-west-1" },
+  cluster: { existing: "arn:aws:ecs:eu-west-1:123456789012:cluster/shared" },
+  network: { vpcId: "vpc-0a1b2c3d4e5f60718", subnetIds: ["subnet-0a1b2c3d4e5f60718"], assignPublicIp: false },
+  flowRunTaskRole: { s3Buckets: ["prefect-demo-bucket"] },
+  flowRunLogs: { enabled: true },
+};
+
+interface Written {
+  readonly config: ResolvedConfig;
+  readonly outdir: string;
+  readonly folder: string;
+  readonly document: Json;
+}
+
+function writeFor(input: PrefectEcsWorkerConfigInput): Written {
+  const config = resolveConfig(input);
+  const outdir = mkdtempSync(join(tmpdir(), "prefect-ecs-module-"));
+  const { folder, document } = writeModule(config, outdir);
+  return { config, outdir, folder, document };
+}
+
+/** The module's .tf files read back by HCL's own parser, merged: blocks become lists. */
+async function parsedModule(folder: string): Promise<Json> {
+  const merged: Json = {};
+  for (const file of Object.keys(MODULE_FILES)) {
+    const parsed = (await parse(file, readFileSync(join(folder, file), "utf8"))) as Json;
+    for (const [section, body] of Object.entries(parsed)) {
+      // Each file holds its own sections (MODULE_FILES): nothing to merge but the locals, data and resources of main.tf.
+      expect({ section, twice: section in merged }).toEqual({ section, twice: false });
+      merged[section] = body;
+    }
+  }
+  return merged;
+}
+
+const variablesOf = (document: Json) => document.variable as Record<string, { default?: unknown; validation?: { condition: string; error_message: string }[] }>;
+
+describe.each([
+  { name: "the guide's defaults", input: GUIDE },
+  { name: "the other shapes", input: OTHER_SHAPES },
+])("The module, GIVEN $name", ({ input }) => {
+  let written: Written;
+  let parsed: Json;
+  beforeAll(async () => {
+    written = writeFor(input);
+    parsed = await parsedModule(written.folder);
+  });
+
+  it(`WHEN written THEN <out>/modules/${MODULE_NAME}/ holds the .tf files, README.md, the upsert script and the base job template`, () => {
+    expect(written.folder).toBe(join(written.outdir, "modules", MODULE_NAME));
+    expect(readdirSync(written.folder).sort()).toEqual([...Object.keys(MODULE_FILES), "README.md", "assets", "base-job-template.json"].sort());
+    expect(readdirSync(join(written.folder, "assets", "upsert_script"))).toEqual(["upsert-work-pool.sh"]);
+    expect(readdirSync(written.outdir)).toEqual(["modules"]);
+  });
+
+  it("THEN it configures no backend and no provider, and requires hashicorp/aws in a range holding 5.100.0 and Terraform >= 1.11", () => {
+    expect(parsed.provider).toBeUndefined();
+    const [terraformBlock] = parsed.terraform as Json[];
+    expect(terraformBlock.backend).toBeUndefined();
+    expect(terraformBlock.cloud).toBeUndefined();
+    expect((terraformBlock.required_providers as Json[])[0]).toEqual({ aws: AWS_PROVIDER_REQUIREMENT });
+    expect(AWS_PROVIDER_REQUIREMENT.source).toBe("hashicorp/aws");
+    expect(AWS_PROVIDER_REQUIREMENT.version).toBe(`>= ${AWS_PROVIDER_VERSION}, < 6.0.0`);
+    expect(terraformBlock.required_version).toBe(">= 1.11.0");
+  });
+
+  it("THEN the work-pool step runs the script shipped in the module, by ${path.module}, and reads no stack's state", () => {
+    const main = readFileSync(join(written.folder, "main.tf"), "utf8");
+    expect(main).toContain('command = "sh \\"${path.module}/assets/upsert_script/upsert-work-pool.sh\\" upsert"');
+    expect(main).toContain('file("${path.module}/base-job-template.json")');
+    expect(main).not.toContain("terraform_remote_state");
+  });
+
+  it("THEN every name the configuration uses is a variable named after its concept, defaulting to the configuration's value, validated by the formats synthesis checks", () => {
+    const variables = variablesOf(written.document);
+    const names = workerNames(written.config);
+    const used = NAME_VARIABLES.filter(({ name }) => names[name] !== undefined);
+    expect(used.length).toBeGreaterThan(12);
+    for (const { variable, name, formats } of NAME_VARIABLES) {
+      if (names[name] === undefined) {
+        expect({ variable, declared: variable in variables }).toEqual({ variable, declared: false });
+        continue;
+      }
+      expect({ variable, default: variables[variable].default }).toEqual({ variable, default: names[name] });
+      const messages = (variables[variable].validation ?? []).map((v) => v.error_message);
+      expect(messages).toEqual(formats(written.config).map((format) => expect.stringContaining(AWS_FORMATS[format].allowed)));
+      // The default passes what the validation checks.
+      for (const format of formats(written.config)) expect({ variable, format, ok: matches(format, names[name] as string) }).toEqual({ variable, format, ok: true });
+    }
+  });
+
+  it("THEN tags is a variable defaulting to the configuration's tags, and every resource that takes tags gets them with PrefectWorkPool and ManagedBy", () => {
+    expect(variablesOf(written.document).tags.default).toEqual(written.config.tags);
+    const locals = written.document.locals as Json;
+    expect(locals.tags).toBe('${merge(var.tags, {"PrefectWorkPool" = var.work_pool_name, "ManagedBy" = "prefect-ecs-worker-cdktf"})}');
+    const resources = Object.entries(written.document.resource as Record<string, Record<string, Json>>);
+    const tagged = resources.flatMap(([type, byName]) => Object.entries(byName).filter(([, body]) => body.tags !== undefined).map(([name]) => `${type}.${name}`));
+    for (const expected of ["aws_iam_role.execution_role", "aws_sqs_queue.events_queue", "aws_ecs_service.worker", "aws_cloudwatch_log_group.worker", "aws_security_group.worker"]) {
+      expect(tagged).toContain(expected);
+    }
+    for (const [type, byName] of resources) for (const body of Object.values(byName)) if (body.tags !== undefined) expect({ type, tags: body.tags }).toEqual({ type, tags: "${local.tags}" });
+  });
+
+  it("THEN every output has a description", () => {
+    for (const [name, output] of Object.entries(written.document.output as Record<string, Json>)) {
+      expect({ name, description: typeof output.description === "string" && output.description.length > 0 }).toEqual({ name, description: true });
+    }
+  });
+
+  it("THEN the README's inputs and outputs tables list exactly the module's variables and outputs, each with its default and whether it is required", () => {
+    const readme = readFileSync(join(written.folder, "README.md"), "utf8");
+    const table = (heading: string) => {
+      const section = readme.split(`## ${heading}\n`)[1].split("\n## ")[0];
+      return section.split("\n").filter((line) => /^\| [a-z_]/.test(line)).map((line) => line.split(/ \| /).map((cell) => cell.replace(/^\| | \|$/g, "")));
+    };
+    const variables = variablesOf(written.document) as Record<string, { default?: unknown }>;
+    const inputs = table("Inputs");
+    expect(inputs.map(([name]) => name).sort()).toEqual(Object.keys(variables).sort());
+    for (const [name, , , defaultCell, required] of inputs) {
+      const variable = variables[name];
+      expect({ name, required }).toEqual({ name, required: isRequired(variable) ? "yes" : "no" });
+      if (!isRequired(variable)) expect({ name, default: JSON.parse(defaultCell.replace(/^`|`$/g, "").replace(/\\\|/g, "|")) }).toEqual({ name, default: variable.default });
+    }
+    expect(table("Outputs").map(([name]) => name).sort()).toEqual(Object.keys(written.document.output as Json).sort());
+  });
+});
+
+test("GIVEN several pools in the configuration WHEN the module is written from one pool THEN it is that pool's, with the other pools' names nowhere", () => {
+  const [first] = [resolveConfig({ ...GUIDE, workPool: { name: "dev" } })];
+  const outdir = mkdtempSync(join(tmpdir(), "prefect-ecs-module-"));
+  const { document } = writeModule(first, outdir);
+  expect(variablesOf(document).work_pool_name.default).toBe("dev");
+});
+
+// ---------------------------------------------------------------- with Terraform
+
+/** A root module calling the module; `calls` are HCL blocks. */
+function writeRoot(dir: string, region: string, body: string): void {
+  writeFileSync(
+    join(dir, "main.tf"),
+    [
+      `provider "aws" {\n  region = "${region}"\n}`,
+      'variable "prefect_api_key" {\n  type      = string\n  sensitive = true\n  ephemeral = true\n  default   = "pnu_FAKEfakeFAKEfakeFAKEfakeFAKEfake1234"\n}',
+      'variable "prefect_api_auth_string" {\n  type      = string\n  sensitive = true\n  ephemeral = true\n  default   = "admin:not-a-real-password"\n}',
+      body,
+      "",
+    ].join("\n\n"),
+  );
+  makeOffline(dir);
+}
+
+/** The credential argument the module's configuration needs. */
+function credentialArgument(config: ResolvedConfig): string {
+  if (config.secret?.mode !== "create") return "";
+  return config.secret.environmentName === "PREFECT_API_KEY" ? "prefect_api_key = var.prefect_api_key" : "prefect_api_auth_string = var.prefect_api_auth_string";
+}
+
+type Change = NonNullable<PlanJson["resource_changes"]>[number] & { change: { after_unknown?: Json } };
+
+/** A resource's planned values as both forms must agree on them: the effective tags (tags_all), not where they were set. */
+function comparable(change: Change): Json {
+  const strip = (values: Json | null | undefined) => Object.fromEntries(Object.entries(values ?? {}).filter(([key]) => key !== "tags"));
+  return { actions: change.change.actions, after: strip(change.change.after), after_unknown: strip(change.change.after_unknown) };
+}
+
+describeWithTerraform("The module with real Terraform", () => {
+  it("GIVEN a root module calling it for two pools with for_each and a provider block WHEN validated and planned offline THEN both pools plan every resource under their own names and tags", () => {
+    const { config, outdir, document } = writeFor(GUIDE);
+    const variables = variablesOf(document);
+    const perPool = (pool: string) =>
+      NAME_VARIABLES.filter(({ variable }) => variable in variables && variable !== "work_pool_name")
+        .map(({ variable }) => `      ${variable} = "${String(variables[variable].default)}-${pool}"`)
+        .join("\n");
+    writeRoot(
+      outdir,
+      config.region,
+      [
+        "locals {",
+        "  pools = {",
+        ...["data-team", "ml-team"].map((pool) => `    "${pool}" = {\n${perPool(pool)}\n    }`),
+        "  }",
+        "}",
+        "",
+        `module "prefect_worker" {`,
+        `  source   = "./modules/${MODULE_NAME}"`,
+        "  for_each = local.pools",
+        "",
+        "  work_pool_name = each.key",
+        ...Object.keys(variables)
+          .filter((name) => NAME_VARIABLES.some(({ variable }) => variable === name) && name !== "work_pool_name")
+          .map((name) => `  ${name} = each.value.${name}`),
+        '  vpc_id          = "vpc-12345678"',
+        '  subnet_ids      = ["subnet-12345678"]',
+        "  prefect_api_key = var.prefect_api_key",
+        '  tags            = { team = each.key }',
+        "}",
+      ].join("\n"),
+    );
+    init(outdir);
+    terraformOk(outdir, ["validate", "-no-color"]);
+    const { json } = plan(outdir, {});
+    const changes = json.resource_changes ?? [];
+    const stackResources = Object.entries(synthesize(GUIDE).json.resource).flatMap(([type, byName]) => Object.keys(byName).map((name) => `${type}.${name}`));
+    for (const pool of ["data-team", "ml-team"]) {
+      const prefix = `module.prefect_worker["${pool}"].`;
+      const mine = changes.filter((c) => c.address.startsWith(prefix) && c.mode === "managed");
+      expect(mine.map((c) => c.address.slice(prefix.length)).sort()).toEqual([...stackResources, "terraform_data.work_pool"].sort());
+      const role = mine.find((c) => c.address === `${prefix}aws_iam_role.execution_role`)?.change.after;
+      expect(role?.name).toBe(`ecsTaskExecutionRole-${pool}`);
+      expect(role?.tags_all).toEqual({ team: pool, PrefectWorkPool: pool, ManagedBy: "prefect-ecs-worker-cdktf" });
+      const work = mine.find((c) => c.address === `${prefix}terraform_data.work_pool`)?.change.after as { input: Json };
+      expect(work.input.pool_name).toBe(pool);
+    }
+    // No account-wide AWS name is planned twice (an inline role policy's name is its role's business).
+    const named = changes.flatMap((c) =>
+      typeof c.change.after?.name === "string" && c.type !== "aws_iam_role_policy" ? [`${c.type}:${c.change.after.name}`] : [],
+    );
+    expect(named.length).toBeGreaterThan(20);
+    expect(new Set(named).size).toBe(named.length);
+  });
+
+  it("GIVEN names synthesis rejects (empty, too long for ECR) WHEN the module is planned with them THEN each variable's validation fails, naming it and what is allowed", () => {
+    const { config, outdir, document } = writeFor(GUIDE);
+    const variables = NAME_VARIABLES.filter(({ variable }) => variable in variablesOf(document));
+    const bad = (variable: string) => (variable === "ecr_repository_name" ? "a".repeat(257) : "");
+    writeRoot(
+      outdir,
+      config.region,
+      [
+        `module "prefect_worker" {`,
+        `  source = "./modules/${MODULE_NAME}"`,
+        ...variables.map(({ variable }) => `  ${variable} = "${bad(variable)}"`),
+        '  vpc_id          = "vpc-12345678"',
+        '  subnet_ids      = ["subnet-12345678"]',
+        "  prefect_api_key = var.prefect_api_key",
+        '  tags            = { "aws:reserved" = "x" }',
+        "}",
+      ].join("\n"),
+    );
+    init(outdir);
+    const result = terraform(outdir, ["plan", "-input=false", "-no-color"]);
+    expect(result.status).not.toBe(0);
+    const output = (result.stdout + result.stderr).replace(/\s*│\s*/g, " ").replace(/\s+/g, " ");
+    for (const { variable, formats } of variables) {
+      for (const format of formats(config)) {
+        if (matches(format, bad(variable))) continue;
+        expect(output).toContain(`${variable} must be ${AWS_FORMATS[format].allowed}`);
+      }
+    }
+    expect(output).toContain("tags must have at most");
+  });
+
+  describe.each([
+    { name: "the guide's defaults", input: GUIDE, vars: { vpc_id: "vpc-12345678", subnet_ids: ["subnet-12345678", "subnet-87654321"] } },
+    { name: "the other shapes", input: OTHER_SHAPES, vars: {} },
+  ])("GIVEN $name, the stacks and the module planned for the same configuration", ({ input, vars }) => {
+    let stackChanges: Change[];
+    let workPoolChanges: Change[];
+    let moduleChanges: Change[];
+    beforeAll(() => {
+      const { config, outdir: stacksDir } = synthesize(input);
+      const credential = config.secret?.environmentName === "PREFECT_API_AUTH_STRING" ? { prefect_api_auth_string: "admin:not-a-real-password" } : { prefect_api_key: "pnu_FAKEfakeFAKEfakeFAKEfakeFAKEfake1234" };
+      const awsDir = join(stacksDir, "stacks", awsStackName(config));
+      makeOffline(awsDir);
+      init(awsDir);
+      stackChanges = (plan(awsDir, { ...vars, ...(config.secret?.mode === "create" ? credential : {}) }).json.resource_changes ?? []) as Change[];
+      writeFileSync(join(awsDir, "terraform.tfstate"), awsOutputsState(exampleAwsOutputs(config.prefect.apiUrl ?? CLOUD_API_URL)));
+      const workPoolDir = join(stacksDir, "stacks", workPoolStackName(awsStackName(config)));
+      init(workPoolDir);
+      workPoolChanges = (plan(workPoolDir, {}).json.resource_changes ?? []) as Change[];
+
+      const { outdir } = writeFor(input);
+      const args = Object.entries(vars).map(([name, value]) => `  ${name} = ${JSON.stringify(value)}`);
+      writeRoot(outdir, config.region, [`module "worker" {`, `  source = "./modules/${MODULE_NAME}"`, ...args, `  ${credentialArgument(config)}`, "}"].join("\n"));
+      init(outdir);
+      moduleChanges = (plan(outdir, {}).json.resource_changes ?? []) as Change[];
+    });
+
+    it("WHEN compared THEN the module plans every AWS resource of the AWS stack at the same address under module.worker with the same values and effective tags", () => {
+      const inModule = new Map(moduleChanges.map((c) => [c.address, c]));
+      expect(stackChanges.length).toBeGreaterThan(20);
+      for (const change of stackChanges) {
+        const counterpart = inModule.get(`module.worker.${change.address}`);
+        expect({ address: change.address, found: counterpart !== undefined }).toEqual({ address: change.address, found: true });
+        expect({ address: change.address, ...comparable(counterpart as Change) }).toEqual({ address: change.address, ...comparable(change) });
+      }
+    });
+
+    it("THEN the module's only other resources are the work-pool stack's, at the same addresses, sending the same pool's name to the same API", () => {
+      const fromStacks = new Set([...stackChanges, ...workPoolChanges].map((c) => `module.worker.${c.address}`));
+      const extra = moduleChanges.filter((c) => !fromStacks.has(c.address)).map((c) => c.address);
+      expect(extra).toEqual([]);
+      for (const change of workPoolChanges) {
+        const counterpart = moduleChanges.find((c) => c.address === `module.worker.${change.address}`) as Change;
+        const identity = (c: Change) => {
+          const { pool_name, pool_name_encoded, auth, csrf, api_url } = (c.change.after as { input: Json }).input;
+          return { pool_name, pool_name_encoded, auth, csrf, api_url };
+        };
+        expect(identity(counterpart)).toEqual(identity(change));
+      }
+      expect(workPoolChanges.map((c) => c.address)).toContain("terraform_data.work_pool");
+    });
+  });
+});
