@@ -3,18 +3,20 @@
  *   node synth.js [--config FILE] [--out DIR]        (runs this file as a bundle; --help for the rest)
  *   npx tsx main.ts [--config FILE] [--out DIR]      (the same, from source)
  *   PREFECT_ECS_WORKER_CONFIG=prefect-ecs-worker.json cdktf synth
+ *   node synth.js --module [--config FILE] [--out DIR]  (the reusable module instead of the stacks)
  */
 import { parseArgs } from "node:util";
 import { IManifest } from "cdktf";
 import { version } from "./package.json";
 import { ConfigError } from "./src/config/errors";
-import { loadConfigs } from "./src/config/load";
+import { loadConfigs, loadModuleConfig } from "./src/config/load";
+import { writeModule } from "./src/module/write-module";
 import { describeKept, OutputFolderError, publishSynthesis } from "./src/output-folder";
 import { synthesizeApps } from "./src/synthesize";
 
 const CONFIG_VARIABLE = "PREFECT_ECS_WORKER_CONFIG";
 
-const USAGE = `Usage: node synth.js [--config FILE] [--out DIR]
+const USAGE = `Usage: node synth.js [--config FILE] [--out DIR] [--module]
 
 Synthesizes the Terraform of Prefect's ECS worker guide: a <pool>-aws and a <pool>-work-pool stack per
 work pool, in DIR/stacks/. Without a configuration file, the guide's own names and sizes.
@@ -24,6 +26,8 @@ Options:
   --out DIR      the output folder, created with its parents if missing (default: cdktf.out); it then
                  holds exactly this run's stacks: stack folders of earlier runs are removed, except
                  those holding Terraform state or other files of yours, which are kept with a warning
+  --module       write instead one reusable Terraform module of both stacks, DIR/modules/prefect-ecs-worker/
+                 (replaced whole; nothing else in DIR is touched), from a configuration of one work pool
   -h, --help     print this help and exit
   --version      print the version and exit
 
@@ -34,6 +38,7 @@ Environment:
 Examples:
   node synth.js
   node synth.js --config prefect-ecs-worker.json --out cdktf.out
+  node synth.js --module --config prefect-ecs-worker.json          (npm run synth:module)
   ${CONFIG_VARIABLE}=prefect-ecs-worker.yaml npx cdktf synth
 
 Docs: README.md; every configuration field: help/configuration.md; errors: help/troubleshooting.md
@@ -43,7 +48,7 @@ Docs: README.md; every configuration field: help/configuration.md; errors: help/
 class UsageError extends Error {}
 
 interface Invocation {
-  readonly action: "synthesize" | "help" | "version";
+  readonly action: "synthesize" | "module" | "help" | "version";
   readonly configPath?: string;
   readonly outdir?: string;
 }
@@ -53,7 +58,13 @@ function parseInvocation(args: readonly string[], env: NodeJS.ProcessEnv): Invoc
   try {
     parsed = parseArgs({
       args: [...args],
-      options: { config: { type: "string" }, out: { type: "string" }, help: { type: "boolean", short: "h" }, version: { type: "boolean" } },
+      options: {
+        config: { type: "string" },
+        out: { type: "string" },
+        module: { type: "boolean" },
+        help: { type: "boolean", short: "h" },
+        version: { type: "boolean" },
+      },
       strict: true,
       allowPositionals: false,
       tokens: true,
@@ -74,7 +85,8 @@ function parseInvocation(args: readonly string[], env: NodeJS.ProcessEnv): Invoc
     throw new UsageError(`${CONFIG_VARIABLE} is set but empty: set it to a configuration file, or unset it for the guide's defaults`);
   }
   // cdktf synth passes its output folder in CDKTF_OUTDIR.
-  return { action: "synthesize", configPath: values.config ?? fromEnv, outdir: values.out ?? (env.CDKTF_OUTDIR || undefined) };
+  const action = values.module ? "module" : "synthesize";
+  return { action, configPath: values.config ?? fromEnv, outdir: values.out ?? (env.CDKTF_OUTDIR || undefined) };
 }
 
 function printWarnings(manifest: IManifest): void {
@@ -89,8 +101,13 @@ function main(): void {
   const invocation = parseInvocation(process.argv.slice(2), process.env);
   if (invocation.action === "help") return void process.stdout.write(USAGE);
   if (invocation.action === "version") return void console.log(version);
-  const configs = loadConfigs(invocation.configPath);
   const outdir = invocation.outdir ?? "cdktf.out";
+  if (invocation.action === "module") {
+    const { folder, warnings } = writeModule(loadModuleConfig(invocation.configPath), outdir);
+    for (const message of warnings) console.error(`Warning (module): ${message}`);
+    return void console.log(`Wrote the module into ${folder}/`);
+  }
+  const configs = loadConfigs(invocation.configPath);
   const underCdktf = Boolean(process.env.CDKTF_OUTDIR);
   const { manifest, kept } = publishSynthesis(outdir, (staging) => synthesizeApps(configs, staging).app.manifest, {
     keptFolders: underCdktf ? "refuse" : "keep",

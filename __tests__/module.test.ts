@@ -5,7 +5,8 @@
  * and the module plans exactly the stacks' resources, so the two forms cannot drift.
  */
 import { parse } from "@cdktf/hcl2json";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { AWS_FORMATS, matches } from "../src/config/aws-formats";
@@ -19,6 +20,7 @@ import { AWS_PROVIDER_REQUIREMENT, awsStackName } from "../src/stacks/worker-aws
 import { NAME_VARIABLES } from "../src/stacks/worker-variables";
 import { workPoolStackName } from "../src/work-pool/work-pool-stack";
 import { awsOutputsState, exampleAwsOutputs } from "./support/aws-state";
+import { expectSameFiles } from "./support/files";
 import { CLOUD_API_URL, synthesize } from "./support/synth";
 import { AWS_PROVIDER_VERSION, describeWithTerraform, init, makeOffline, plan, PlanJson, terraform, terraformOk } from "./support/terraform";
 
@@ -158,11 +160,39 @@ describe.each([
   });
 });
 
-test("GIVEN several pools in the configuration WHEN the module is written from one pool THEN it is that pool's, with the other pools' names nowhere", () => {
-  const [first] = [resolveConfig({ ...GUIDE, workPool: { name: "dev" } })];
-  const outdir = mkdtempSync(join(tmpdir(), "prefect-ecs-module-"));
-  const { document } = writeModule(first, outdir);
-  expect(variablesOf(document).work_pool_name.default).toBe("dev");
+describe("npm run synth:module (node synth.js --module), the same flags as node synth.js", () => {
+  const REPO = join(__dirname, "..");
+  const synthModule = (config: unknown, outdir: string) => {
+    const configFile = join(mkdtempSync(join(tmpdir(), "prefect-ecs-module-cli-")), "prefect-ecs-worker.json");
+    writeFileSync(configFile, JSON.stringify(config));
+    return spawnSync("npm", ["run", "-s", "synth:module", "--", "--config", configFile, "--out", outdir], { cwd: REPO, encoding: "utf8", env: process.env });
+  };
+
+  it("GIVEN a configuration of one pool WHEN run THEN it writes what writeModule writes into <out>/modules/prefect-ecs-worker/, and nothing else", () => {
+    const outdir = join(mkdtempSync(join(tmpdir(), "prefect-ecs-module-cli-")), "out");
+    const result = synthModule(OTHER_SHAPES, outdir);
+    expect({ status: result.status, stderr: result.stderr }).toEqual({ status: 0, stderr: "" });
+    expect(result.stdout).toBe(`Wrote the module into ${join(outdir, "modules", MODULE_NAME)}/\n`);
+    expect(readdirSync(outdir)).toEqual(["modules"]);
+    expectSameFiles(join(outdir, "modules", MODULE_NAME), writeFor(OTHER_SHAPES).folder, "the module");
+  });
+
+  it("GIVEN a module written before WHEN run again with another pool name THEN the folder holds only the new module", () => {
+    const outdir = mkdtempSync(join(tmpdir(), "prefect-ecs-module-cli-"));
+    expect(synthModule(GUIDE, outdir).status).toBe(0);
+    writeFileSync(join(outdir, "modules", MODULE_NAME, "stale.tf"), "# from an older module\n");
+    expect(synthModule({ ...GUIDE, workPool: { name: "dev" } }, outdir).status).toBe(0);
+    expect(readdirSync(join(outdir, "modules", MODULE_NAME))).not.toContain("stale.tf");
+    expect(readFileSync(join(outdir, "modules", MODULE_NAME, "variables.tf"), "utf8")).toContain('default     = "dev"');
+  });
+
+  it("GIVEN a configuration of several pools WHEN run THEN it fails naming pools and the pools, and writes nothing", () => {
+    const outdir = join(mkdtempSync(join(tmpdir(), "prefect-ecs-module-cli-")), "out");
+    const result = synthModule({ pools: [{ workPool: { name: "dev" } }, { workPool: { name: "prod" } }] }, outdir);
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain('pools (got ["dev","prod"]): the module is one work pool\'s');
+    expect(existsSync(outdir)).toBe(false);
+  });
 });
 
 // ---------------------------------------------------------------- with Terraform

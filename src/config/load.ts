@@ -32,6 +32,27 @@ export function loadConfigs(path?: string): ResolvedConfig[] {
   return resolveConfigs(pools === undefined ? raw : { ...raw, pools }, path);
 }
 
+/**
+ * The configuration of the reusable module: one work pool (the module is called once per pool). A file
+ * with several `pools` is refused, naming them.
+ */
+export function loadModuleConfig(path?: string): ResolvedConfig {
+  const configs = loadConfigs(path);
+  if (configs.length > 1) {
+    throw new ConfigError(
+      [
+        {
+          field: "pools",
+          value: configs.map((config) => config.workPoolName),
+          message: "the module is one work pool's: give a configuration of one pool, and call the module once per pool (for_each)",
+        },
+      ],
+      path,
+    );
+  }
+  return configs[0];
+}
+
 /** Reads workPool.baseJobTemplateFile (relative to the configuration file) into workPool.baseJobTemplate. */
 function withTemplateFile(raw: unknown, configPath: string): unknown {
   const workPool = (raw as { workPool?: Record<string, unknown> } | null)?.workPool;

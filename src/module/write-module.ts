@@ -38,8 +38,10 @@ export interface WrittenModule {
  */
 export function writeModule(config: ResolvedConfig, outdir: string): WrittenModule {
   const modules = join(outdir, "modules");
-  mkdirSync(modules, { recursive: true });
+  // The first folder this run had to create, removed again if it fails: a failed run writes nothing.
+  const created = mkdirSync(modules, { recursive: true });
   const staging = mkdtempSync(join(modules, `.${MODULE_NAME}-`));
+  let written = false;
   try {
     const { document, stackFolder, warnings } = withoutTokenCreationStacks(() => {
       const app = new App({ outdir: join(staging, "cdktf"), stackTraces: false, skipValidation: true, hclOutput: false });
@@ -63,9 +65,11 @@ export function writeModule(config: ResolvedConfig, outdir: string): WrittenModu
     const folder = join(modules, MODULE_NAME);
     rmSync(folder, { recursive: true, force: true });
     renameSync(module, folder);
+    written = true;
     return { folder, document: document.tf, warnings };
   } finally {
     rmSync(staging, { recursive: true, force: true });
+    if (!written && created !== undefined) rmSync(created, { recursive: true, force: true });
   }
 }
 
