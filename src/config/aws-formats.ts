@@ -30,6 +30,13 @@ function format(pattern: string, allowed: string, length?: { min: number; max: n
 const TAG_CHARACTERS = "[\\p{L}\\p{Z}\\p{N}_.:/=+@-]";
 const TAG_CHARACTERS_IN_WORDS = "letters, digits, spaces and _ . : / = + - @";
 
+/**
+ * The longest work pool name: prefect-aws names each flow run's task-definition family
+ * `prefect_<pool>_<deployment id>` without cleaning it, and ECS allows 255 characters there, less
+ * `prefect_`, `_` and a 36-character deployment id.
+ */
+export const MAX_POOL_NAME_LENGTH = 255 - "prefect_".length - 1 - 36;
+
 export const AWS_FORMATS = {
   region: format(REGION, "an AWS region such as us-east-1 or eu-west-2"),
   vpcId: format("vpc-([0-9a-f]{8}|[0-9a-f]{17})", "a VPC ID: vpc- followed by 8 or 17 hex digits"),
@@ -89,7 +96,10 @@ export const AWS_FORMATS = {
   ),
   tagValue: format(`${TAG_CHARACTERS}{0,256}`, `an AWS tag value: at most 256 ${TAG_CHARACTERS_IN_WORDS}`),
   iamAction: format("[a-z0-9-]+:[A-Za-z0-9*]+", "an IAM action such as s3:GetObject (service prefix, colon, action name)"),
-  workPoolName: format("[^/%&><]+", "a Prefect work pool name: not empty, without / % & > or <"),
+  workPoolName: format(
+    `[A-Za-z0-9_-]{1,${MAX_POOL_NAME_LENGTH}}`,
+    `a work pool name: 1 to ${MAX_POOL_NAME_LENGTH} letters A-Z a-z, digits, - and _ (prefect-aws puts it into each flow run's task-definition family)`,
+  ),
   prefectCloudWorkspaceUrl: format(
     "https://api\\.prefect\\.cloud/api/accounts/[0-9a-f-]{36}/workspaces/[0-9a-f-]{36}",
     "a Prefect Cloud workspace API URL: https://api.prefect.cloud/api/accounts/<account-id>/workspaces/<workspace-id>",

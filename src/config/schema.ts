@@ -14,6 +14,7 @@ import {
   IdFormat,
   isReservedTagKey,
   LOG_RETENTION_DAYS,
+  MAX_POOL_NAME_LENGTH,
 } from "./aws-formats";
 
 function id(formatName: AwsFormatName) {
@@ -38,8 +39,7 @@ const PREFECT_POOL_NAME = /^[^/%&><]+$/;
  * cleaning it, and ECS allows only these characters (at most 255) in a family.
  */
 const FAMILY_SAFE_POOL_NAME = /^[A-Za-z0-9_-]+$/;
-/** 255 less `prefect_`, `_` and a 36-character deployment id. */
-export const MAX_POOL_NAME_LENGTH = 255 - "prefect_".length - 1 - 36;
+export { MAX_POOL_NAME_LENGTH };
 
 /** A CloudWatch Logs retention period (only AWS's fixed values), 30 days by default. */
 function retentionDays() {
