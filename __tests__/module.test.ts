@@ -9,7 +9,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { AWS_FORMATS, matches } from "../src/config/aws-formats";
+import { describeFormat, matches } from "../src/config/aws-formats";
 import { resolveConfig, ResolvedConfig } from "../src/config/resolve";
 import { PrefectEcsWorkerConfigInput } from "../src/config/schema";
 import { workerNames } from "../src/constructs/prefect-ecs-worker";
@@ -118,7 +118,7 @@ describe.each([
       }
       expect({ variable, default: variables[variable].default }).toEqual({ variable, default: names[name] });
       const messages = (variables[variable].validation ?? []).map((v) => v.error_message);
-      expect(messages).toEqual(formats(written.config).map((format) => expect.stringContaining(AWS_FORMATS[format].allowed)));
+      expect(messages).toEqual(formats(written.config).map((format) => expect.stringContaining(describeFormat(format))));
       // The default passes what the validation checks.
       for (const format of formats(written.config)) expect({ variable, format, ok: matches(format, names[name] as string) }).toEqual({ variable, format, ok: true });
     }
@@ -307,7 +307,7 @@ describeWithTerraform("The module with real Terraform", () => {
     for (const { variable, formats } of variables) {
       for (const format of formats(config)) {
         if (matches(format, bad(variable))) continue;
-        expect(output).toContain(`${variable} must be ${AWS_FORMATS[format].allowed}`);
+        expect(output).toContain(`${variable} must be ${describeFormat(format)}`);
       }
     }
     expect(output).toContain("tags must have at most");

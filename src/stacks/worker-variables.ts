@@ -1,6 +1,6 @@
 import { TerraformLocal, TerraformVariable } from "cdktf";
 import { Construct } from "constructs";
-import { AWS_FORMATS, AwsFormatName, FARGATE_MEMORY_BY_CPU, IdFormat } from "../config/aws-formats";
+import { AWS_FORMATS, AwsFormatName, describeFormat, FARGATE_MEMORY_BY_CPU, IdFormat } from "../config/aws-formats";
 import { ResolvedConfig } from "../config/resolve";
 import { MAX_USER_TAGS } from "../config/schema";
 import { DefaultVpcOverrides } from "../constructs/network";
@@ -273,7 +273,8 @@ function matchesFormat(
   formatName: AwsFormatName,
   options: { nullable?: boolean; list?: boolean; map?: "keys" | "values"; allowEmpty?: boolean } = {},
 ): { condition: string; errorMessage: string } {
-  const { pattern, allowed, minLength, maxLength } = AWS_FORMATS[formatName] as IdFormat;
+  const { pattern, minLength, maxLength } = AWS_FORMATS[formatName] as IdFormat;
+  const allowed = describeFormat(formatName);
   const re = JSON.stringify(pattern);
   // RE2 has no lookahead: the length bounds a pattern cannot say are checked apart, as synthesis does.
   const lengthOk = (value: string) =>
