@@ -282,6 +282,16 @@ describeWithTerraform("The module with real Terraform", () => {
     expect(new Set(named).size).toBe(named.length);
   });
 
+  it("GIVEN the README's usage example as a root module WHEN validated THEN Terraform accepts it", () => {
+    const { outdir, folder } = writeFor(OTHER_SHAPES);
+    const readme = readFileSync(join(folder, "README.md"), "utf8");
+    const example = readme.split("```hcl\n")[1].split("```")[0];
+    expect(example).toContain("for_each");
+    writeFileSync(join(outdir, "main.tf"), example);
+    init(outdir);
+    terraformOk(outdir, ["validate", "-no-color"]);
+  });
+
   it("GIVEN names synthesis rejects (empty, too long for ECR) WHEN the module is planned with them THEN each variable's validation fails, naming it and what is allowed", () => {
     const { config, outdir, document } = writeFor(GUIDE);
     const variables = NAME_VARIABLES.filter(({ variable }) => variable in variablesOf(document));

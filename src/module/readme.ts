@@ -1,3 +1,4 @@
+import { formatHcl } from "../hcl/format";
 import { AWS_PROVIDER_REQUIREMENT, REQUIRED_TERRAFORM_VERSION } from "../stacks/worker-aws-stack";
 import { MODULE_NAME } from "./worker-module";
 
@@ -26,7 +27,6 @@ export function moduleReadme(tf: Json): string {
   // Required inputs first, then by name (terraform-docs' order).
   variables.sort(([a, va], [b, vb]) => Number(isRequired(vb)) - Number(isRequired(va)) || a.localeCompare(b));
   outputs.sort(([a], [b]) => a.localeCompare(b));
-  const required = variables.filter(([, v]) => isRequired(v)).map(([name]) => name);
   return [
     `# ${MODULE_NAME}`,
     "",
@@ -43,26 +43,11 @@ export function moduleReadme(tf: Json): string {
     "## Usage",
     "",
     "```hcl",
-    'provider "aws" {',
-    '  region = "us-east-1"',
-    "}",
-    "",
-    'variable "prefect_api_key" {',
-    "  type      = string",
-    "  sensitive = true",
-    "  ephemeral = true",
-    "}",
-    "",
-    `module "prefect_worker" {`,
-    `  source   = "./modules/${MODULE_NAME}"`,
-    '  for_each = toset(["data-team", "ml-team"])',
-    "",
-    "  work_pool_name = each.key",
-    ...required.map((name) => `  ${name} = var.${name}`),
-    "  # ...and every other name, so the pools do not clash: cluster_name, execution_role_name, ...",
-    '  tags = { team = each.key }',
-    "}",
+    usage(variables.filter(([, v]) => isRequired(v))).trimEnd(),
     "```",
+    "",
+    "The defaults are one pool's names: give each instance its own value of every name variable (the example shows",
+    "two), or the second instance's resources clash with the first's.",
     "",
     "The work-pool step reads the Prefect credential from the environment of the Terraform run:",
     "`PREFECT_API_KEY` (Prefect Cloud), `PREFECT_API_AUTH_STRING` (self-hosted with basic auth) or nothing.",
@@ -71,8 +56,8 @@ export function moduleReadme(tf: Json): string {
     "",
     "| Name | Version |",
     "|------|---------|",
-    `| terraform | ${cell(REQUIRED_TERRAFORM_VERSION)} |`,
-    `| aws (${AWS_PROVIDER_REQUIREMENT.source}) | ${cell(AWS_PROVIDER_REQUIREMENT.version)} |`,
+    `| terraform | ${code(REQUIRED_TERRAFORM_VERSION)} |`,
+    `| aws (${AWS_PROVIDER_REQUIREMENT.source}) | ${code(AWS_PROVIDER_REQUIREMENT.version)} |`,
     "",
     "## Inputs",
     "",
@@ -80,7 +65,7 @@ export function moduleReadme(tf: Json): string {
     "|------|-------------|------|---------|:--------:|",
     ...variables.map(
       ([name, v]) =>
-        `| ${name} | ${cell(v.description ?? "")}${v.ephemeral ? " Ephemeral." : ""} | ${code(v.type ?? "any")} | ${
+        `| ${name} | ${cell(v.description ?? "")} | ${code(v.type ?? "any")} | ${
           isRequired(v) ? "n/a" : code(JSON.stringify(v.default))
         } | ${isRequired(v) ? "yes" : "no"} |`,
     ),
@@ -94,13 +79,39 @@ export function moduleReadme(tf: Json): string {
   ].join("\n");
 }
 
-/** Text in a Markdown table cell: pipes escaped, lines joined. */
+/** A root module calling the module once per pool, its required inputs passed through from root variables. */
+function usage(required: readonly [string, VariableBlock][]): string {
+  const variable = ([name, v]: [string, VariableBlock]) =>
+    [`variable "${name}" {`, `type = ${v.type ?? "any"}`, ...(v.sensitive ? ["sensitive = true"] : []), ...(v.ephemeral ? ["ephemeral = true"] : []), "}"].join("\n");
+  return formatHcl(
+    [
+      'provider "aws" {\nregion = "us-east-1"\n}',
+      ...required.map(variable),
+      [
+        'module "prefect_worker" {',
+        `source = "./modules/${MODULE_NAME}"`,
+        'for_each = toset(["data-team", "ml-team"])',
+        "",
+        "work_pool_name = each.key",
+        ...required.map(([name]) => `${name} = var.${name}`),
+        'execution_role_name = "ecsTaskExecutionRole-${each.key}"',
+        'events_queue_name = "${each.key}-events"',
+        "tags = { team = each.key }",
+        "}",
+      ].join("\n"),
+      "",
+    ].join("\n\n"),
+  );
+}
+
+/** Text in a Markdown table cell: pipes escaped, no HTML, lines joined. */
 function cell(text: string): string {
-  return text.replace(/\|/g, "\\|").replace(/\r?\n/g, "<br>");
+  return text.replace(/\|/g, "\\|").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/\r?\n/g, "<br>");
 }
 
 /** Inline code in a table cell; a backtick inside widens the fence. */
 function code(text: string): string {
   const fence = text.includes("`") ? "``" : "`";
-  return `${fence}${cell(text)}${fence}`;
+  // A code span shows entities as typed: only the table's pipes are escaped.
+  return `${fence}${text.replace(/\|/g, "\\|").replace(/\r?\n/g, " ")}${fence}`;
 }
