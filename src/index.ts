@@ -1,7 +1,7 @@
 /** Public entry point: the configuration, the constructs and the stacks. */
 export { AWS_FORMATS, FARGATE_MEMORY_BY_CPU, LOG_RETENTION_DAYS } from "./config/aws-formats";
 export { ConfigError, type ConfigProblem } from "./config/errors";
-export { loadConfig, loadConfigs, parseConfigText } from "./config/load";
+export { loadConfig, loadConfigs, loadModuleConfig, parseConfigText } from "./config/load";
 export { mergeConfig, resolveConfigs } from "./config/pools";
 export { resolveConfig, type ResolvedConfig } from "./config/resolve";
 export { CONFIG_SCHEMA, type PrefectEcsWorkerConfigInput } from "./config/schema";
@@ -10,7 +10,7 @@ export { WorkerCluster, type WorkerClusterProps } from "./constructs/cluster";
 export { EcsEventsQueue, type EcsEventsQueueProps } from "./constructs/events-queue";
 export { FlowImageRepository, type FlowImageRepositoryProps } from "./constructs/flow-image-repository";
 export { WorkerNetwork, type WorkerNetworkProps } from "./constructs/network";
-export { PrefectEcsWorker, type PrefectEcsWorkerProps, type WorkerSettings } from "./constructs/prefect-ecs-worker";
+export { PrefectEcsWorker, type PrefectEcsWorkerProps, type WorkerNames, workerNames, type WorkerSettings } from "./constructs/prefect-ecs-worker";
 export { renderPrefectYaml } from "./constructs/prefect-yaml";
 export { FlowRunTaskRole, TaskExecutionRole, WorkerTaskRole } from "./constructs/roles";
 export { WorkerService, type WorkerServiceProps } from "./constructs/worker-service";
@@ -24,3 +24,7 @@ export { SelfContainedStack, type SelfContainedStackProps } from "./stacks/self-
 export { WorkPoolStack, workPoolStackName, type WorkPoolStackProps } from "./work-pool/work-pool-stack";
 export { ecsBaseJobTemplate } from "./work-pool/ecs-base-job-template";
 export { awsStackName, WorkerAwsStack, type WorkerAwsStackProps } from "./stacks/worker-aws-stack";
+export { WorkPoolUpsert, type WorkPoolAwsValues, type WorkPoolUpsertProps } from "./work-pool/work-pool-upsert";
+export { MODULE_NAME, WorkerModuleStack, type WorkerModuleStackProps } from "./module/worker-module";
+export { writeModule, type WrittenModule } from "./module/write-module";
+export { NAME_VARIABLES, type NameVariable } from "./stacks/worker-variables";
