@@ -20,7 +20,7 @@ import { AWS_PROVIDER_REQUIREMENT, awsStackName } from "../src/stacks/worker-aws
 import { NAME_VARIABLES } from "../src/stacks/worker-variables";
 import { workPoolStackName } from "../src/work-pool/work-pool-stack";
 import { awsOutputsState, exampleAwsOutputs } from "./support/aws-state";
-import { expectSameFiles } from "./support/files";
+import { expectSameFiles, fileTree } from "./support/files";
 import { CLOUD_API_URL, synthesize } from "./support/synth";
 import { AWS_PROVIDER_VERSION, describeWithTerraform, init, makeOffline, plan, PlanJson, terraform, terraformOk } from "./support/terraform";
 
@@ -184,6 +184,28 @@ describe("npm run synth:module (node synth.js --module), the same flags as node 
     expect(synthModule({ ...GUIDE, workPool: { name: "dev" } }, outdir).status).toBe(0);
     expect(readdirSync(join(outdir, "modules", MODULE_NAME))).not.toContain("stale.tf");
     expect(readFileSync(join(outdir, "modules", MODULE_NAME, "variables.tf"), "utf8")).toContain('default     = "dev"');
+  });
+
+  it("GIVEN the stacks in the same output folder WHEN the module is written, then the stacks again THEN each leaves the other's folder as it was", () => {
+    const outdir = mkdtempSync(join(tmpdir(), "prefect-ecs-module-cli-"));
+    const stacks = () => spawnSync(process.execPath, ["synth.js", "--out", outdir], { cwd: REPO, encoding: "utf8", env: process.env });
+    expect(stacks().status).toBe(0);
+    const stacksBefore = fileTree(join(outdir, "stacks"));
+    expect(synthModule(GUIDE, outdir).status).toBe(0);
+    expect(fileTree(join(outdir, "stacks"))).toEqual(stacksBefore);
+    const moduleBefore = fileTree(join(outdir, "modules"));
+    expect(stacks().status).toBe(0);
+    expect(fileTree(join(outdir, "modules"))).toEqual(moduleBefore);
+    expect(readdirSync(outdir).sort()).toEqual(["manifest.json", "modules", "stacks"]);
+  });
+
+  it("GIVEN --module with a value WHEN run THEN it is a usage error (exit 2, the usage shown) and nothing is written", () => {
+    const outdir = join(mkdtempSync(join(tmpdir(), "prefect-ecs-module-cli-")), "out");
+    const result = spawnSync(process.execPath, ["synth.js", "--module=yes", "--out", outdir], { cwd: REPO, encoding: "utf8", env: process.env });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/^synth\.js: .*--module/);
+    expect(result.stderr).toContain("Usage: node synth.js [--config FILE] [--out DIR] [--module]");
+    expect(existsSync(outdir)).toBe(false);
   });
 
   it("GIVEN a configuration of several pools WHEN run THEN it fails naming pools and the pools, and writes nothing", () => {
