@@ -111,14 +111,15 @@ describe.each([
     const names = workerNames(written.config);
     const used = NAME_VARIABLES.filter(({ name }) => names[name] !== undefined);
     expect(used.length).toBeGreaterThan(12);
-    for (const { variable, name, formats } of NAME_VARIABLES) {
+    for (const { variable, name, formats, distinctFrom } of NAME_VARIABLES) {
       if (names[name] === undefined) {
         expect({ variable, declared: variable in variables }).toEqual({ variable, declared: false });
         continue;
       }
       expect({ variable, default: variables[variable].default }).toEqual({ variable, default: names[name] });
       const messages = (variables[variable].validation ?? []).map((v) => v.error_message);
-      expect(messages).toEqual(formats(written.config).map((format) => expect.stringContaining(describeFormat(format))));
+      const distinct = (distinctFrom ?? []).filter((other) => other in variables).map((other) => `${variable} must differ from ${other}.`);
+      expect(messages).toEqual([...formats(written.config).map((format) => expect.stringContaining(describeFormat(format))), ...distinct]);
       // The default passes what the validation checks.
       for (const format of formats(written.config)) expect({ variable, format, ok: matches(format, names[name] as string) }).toEqual({ variable, format, ok: true });
     }
@@ -317,35 +318,80 @@ describeWithTerraform("The module with real Terraform", () => {
     terraformOk(outdir, ["validate", "-no-color"]);
   });
 
-  it("GIVEN names synthesis rejects (empty, too long for ECR) WHEN the module is planned with them THEN each variable's validation fails, naming it and what is allowed", () => {
-    const { config, outdir, document } = writeFor(GUIDE);
-    const variables = NAME_VARIABLES.filter(({ variable }) => variable in variablesOf(document));
+  describe("GIVEN names synthesis rejects, passed to the module (one root module, planned with -var)", () => {
+    let written: Written;
+    let variables: ReturnType<typeof variablesOf>;
+    /** Plans with `names` as the module's name arguments (the others keep their defaults); Terraform's messages on one line. */
+    const planFailure = (names: Record<string, string>): string => {
+      const result = terraform(written.outdir, ["plan", "-input=false", "-no-color", `-var=names=${JSON.stringify(names)}`]);
+      expect(result.status).not.toBe(0);
+      return (result.stdout + result.stderr).replace(/\s*│\s*/g, " ").replace(/\s+/g, " ");
+    };
     const bad = (variable: string) => (variable === "ecr_repository_name" ? "a".repeat(257) : "");
-    writeRoot(
-      outdir,
-      config.region,
-      [
-        `module "prefect_worker" {`,
-        `  source = "./modules/${MODULE_NAME}"`,
-        ...variables.map(({ variable }) => `  ${variable} = "${bad(variable)}"`),
-        '  vpc_id          = "vpc-12345678"',
-        '  subnet_ids      = ["subnet-12345678"]',
-        "  prefect_api_key = var.prefect_api_key",
-        '  tags            = { "aws:reserved" = "x" }',
-        "}",
-      ].join("\n"),
-    );
-    init(outdir);
-    const result = terraform(outdir, ["plan", "-input=false", "-no-color"]);
-    expect(result.status).not.toBe(0);
-    const output = (result.stdout + result.stderr).replace(/\s*│\s*/g, " ").replace(/\s+/g, " ");
-    for (const { variable, formats } of variables) {
-      for (const format of formats(config)) {
-        if (matches(format, bad(variable))) continue;
-        expect(output).toContain(`${variable} must be ${describeFormat(format)}`);
+    const defaultOf = (variable: string) => String(variables[variable].default);
+    beforeAll(() => {
+      written = writeFor(OTHER_SHAPES);
+      variables = variablesOf(written.document);
+      const declared = NAME_VARIABLES.filter(({ variable }) => variable in variables);
+      writeRoot(
+        written.outdir,
+        written.config.region,
+        [
+          'variable "names" {\n  type    = map(string)\n  default = {}\n}',
+          'variable "tags" {\n  type    = map(string)\n  default = null\n}',
+          `module "prefect_worker" {`,
+          `  source = "./modules/${MODULE_NAME}"`,
+          // Not nullable: a name left out (null) takes the module's default.
+          ...declared.map(({ variable }) => `  ${variable} = lookup(var.names, "${variable}", null)`),
+          "  tags = var.tags",
+          "  prefect_api_auth_string = var.prefect_api_auth_string",
+          "}",
+        ].join("\n"),
+      );
+      init(written.outdir);
+    });
+
+    it("WHEN each is empty (the ECR name too long) THEN each variable's validation fails, naming it and what is allowed", () => {
+      // A variable compared with another is checked once that one is valid: those get a plan of their own.
+      const compared = NAME_VARIABLES.filter(({ variable, distinctFrom }) => variable in variables && distinctFrom?.some((other) => other in variables));
+      const rounds = [
+        NAME_VARIABLES.filter(({ variable }) => variable in variables && !compared.some((c) => c.variable === variable)),
+        compared.filter(({ variable }) => variable !== "flow_run_task_role_name"),
+        compared.filter(({ variable }) => variable === "flow_run_task_role_name"),
+      ];
+      expect(rounds.flat().length).toBeGreaterThan(15);
+      for (const round of rounds) {
+        const output = planFailure(Object.fromEntries(round.map(({ variable }) => [variable, bad(variable)])));
+        for (const { variable, formats } of round) {
+          for (const format of formats(written.config)) {
+            if (!matches(format, bad(variable))) expect(output).toContain(`${variable} must be ${describeFormat(format)}`);
+          }
+        }
       }
-    }
-    expect(output).toContain("tags must have at most");
+    });
+
+    it("WHEN one role name is given to two roles, or the events queue is its own dead-letter queue THEN the validation fails, as synthesis does", () => {
+      const first = planFailure({
+        worker_task_role_name: defaultOf("execution_role_name"),
+        events_dead_letter_queue_name: defaultOf("events_queue_name"),
+      });
+      expect(first).toContain("worker_task_role_name must differ from execution_role_name.");
+      expect(first).toContain("events_dead_letter_queue_name must differ from events_queue_name.");
+      expect(planFailure({ flow_run_task_role_name: defaultOf("execution_role_name") })).toContain(
+        "flow_run_task_role_name must differ from execution_role_name.",
+      );
+      expect(planFailure({ flow_run_task_role_name: defaultOf("worker_task_role_name") })).toContain(
+        "flow_run_task_role_name must differ from worker_task_role_name.",
+      );
+      expect(() => resolveConfig({ ...OTHER_SHAPES, roles: { workerTaskRoleName: "ecsTaskExecutionRole" } })).toThrow(/each role needs its own name/);
+    });
+
+    it("WHEN tags hold a key AWS reserves THEN the tags validation fails; with the defaults the same root module plans", () => {
+      const reserved = terraform(written.outdir, ["plan", "-input=false", "-no-color", '-var=tags={"aws:reserved" = "x"}']);
+      expect(reserved.status).not.toBe(0);
+      expect(reserved.stdout + reserved.stderr).toContain("tags must have at most");
+      terraformOk(written.outdir, ["plan", "-input=false", "-no-color"]);
+    });
   });
 
   describe.each([

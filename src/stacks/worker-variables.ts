@@ -17,6 +17,8 @@ export interface NameVariable {
   readonly description: string;
   /** The formats it must match, as synthesis checks the configuration's value. */
   readonly formats: (config: ResolvedConfig) => readonly AwsFormatName[];
+  /** Name variables it must differ from (where declared), as synthesis's cross-field checks require. */
+  readonly distinctFrom?: readonly string[];
 }
 
 const only = (...formats: AwsFormatName[]) => () => formats;
@@ -43,12 +45,33 @@ export const NAME_VARIABLES: readonly NameVariable[] = [
     formats: (config) => [config.secret?.store === "ssm" ? "ssmParameterName" : "secretsManagerSecretName"],
   },
   { variable: "execution_role_name", name: "executionRole", field: "roles.executionRoleName", description: "IAM task execution role of the worker and flow runs.", formats: only("iamRoleName") },
-  { variable: "worker_task_role_name", name: "workerTaskRole", field: "roles.workerTaskRoleName", description: "IAM task role of the worker container.", formats: only("iamRoleName") },
+  {
+    variable: "worker_task_role_name",
+    name: "workerTaskRole",
+    field: "roles.workerTaskRoleName",
+    description: "IAM task role of the worker container.",
+    formats: only("iamRoleName"),
+    distinctFrom: ["execution_role_name"],
+  },
   { variable: "worker_policy_name", name: "workerPolicy", field: "roles.workerPolicyName", description: "Managed IAM policy of the worker task role.", formats: only("iamPolicyName") },
-  { variable: "flow_run_task_role_name", name: "flowRunTaskRole", field: "flowRunTaskRole.name", description: "IAM task role of flow runs.", formats: only("iamRoleName") },
+  {
+    variable: "flow_run_task_role_name",
+    name: "flowRunTaskRole",
+    field: "flowRunTaskRole.name",
+    description: "IAM task role of flow runs.",
+    formats: only("iamRoleName"),
+    distinctFrom: ["execution_role_name", "worker_task_role_name"],
+  },
   { variable: "flow_run_task_policy_name", name: "flowRunTaskPolicy", field: "flowRunTaskRole.policyName", description: "Managed IAM policy of the flow-run task role.", formats: only("iamPolicyName") },
   { variable: "events_queue_name", name: "eventsQueue", field: "eventsQueue.name", description: "SQS queue of ECS task events, read by the worker's observer.", formats: only("sqsQueueName") },
-  { variable: "events_dead_letter_queue_name", name: "eventsDeadLetterQueue", field: "eventsQueue.deadLetterQueueName", description: "Dead-letter queue of the events queue.", formats: only("sqsQueueName") },
+  {
+    variable: "events_dead_letter_queue_name",
+    name: "eventsDeadLetterQueue",
+    field: "eventsQueue.deadLetterQueueName",
+    description: "Dead-letter queue of the events queue.",
+    formats: only("sqsQueueName"),
+    distinctFrom: ["events_queue_name"],
+  },
   { variable: "events_rule_name", name: "eventsRule", field: "eventsQueue.ruleName", description: "EventBridge rule sending the cluster's ECS task state changes to the events queue.", formats: only("eventRuleName") },
   { variable: "worker_log_group_name", name: "workerLogGroup", field: "logs.groupName", description: "CloudWatch log group of the worker.", formats: only("logGroupName") },
   { variable: "flow_run_log_group_name", name: "flowRunLogGroup", field: "flowRunLogs.groupName", description: "CloudWatch log group of flow runs.", formats: only("logGroupName") },
@@ -102,14 +125,24 @@ export class WorkerVariables extends Construct {
     const names: Record<string, string> = {};
     if (module) {
       const defaults = workerNames(config);
-      for (const { variable, name, description, formats } of NAME_VARIABLES) {
+      for (const { variable, name, description, formats, distinctFrom = [] } of NAME_VARIABLES) {
         const value = defaults[name];
         if (value === undefined) continue;
+        // Variables come in the table's order, so the ones to differ from are declared already (Terraform 1.9+ may refer to them).
+        const others = distinctFrom.filter((other) => other in vars);
         names[name] = add(variable, {
           type: "string",
           description,
           default: value,
-          validation: formats(config).map((format) => matchesFormat(variable, format)),
+          // Null (a caller passing an optional value through) means the default.
+          nullable: false,
+          validation: [
+            ...formats(config).map((format) => matchesFormat(variable, format)),
+            ...others.map((other) => ({
+              condition: `\${var.${variable} != var.${other}}`,
+              errorMessage: `${variable} must differ from ${other}.`,
+            })),
+          ],
         }).stringValue;
       }
       this.tags = add("tags", {
