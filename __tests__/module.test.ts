@@ -242,6 +242,32 @@ function credentialArgument(config: ResolvedConfig): string {
 }
 
 type Change = NonNullable<PlanJson["resource_changes"]>[number] & { change: { after_unknown?: Json } };
+interface OutputChange {
+  readonly after: unknown;
+  /** true, or the same shape as `after` with true where a value is unknown. */
+  readonly after_unknown: unknown;
+}
+type PlanWithOutputs = PlanJson & { readonly output_changes: Record<string, OutputChange> };
+
+const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === "object";
+
+/** Every leaf `after` knows, by path ("network_configuration.subnets.0"). */
+function knownLeaves(after: unknown, unknown: unknown, path = ""): Record<string, unknown> {
+  if (unknown === true) return {};
+  if (!isObject(after)) return { [path]: after };
+  return Object.assign({}, ...Object.entries(after).map(([key, value]) => knownLeaves(value, isObject(unknown) ? unknown[key] : false, path ? `${path}.${key}` : key)));
+}
+
+/** The keys of nested objects (lists and unknown values count as leaves): what a plan knows of a value's shape. */
+function shapeOf(after: unknown, unknown: unknown): unknown {
+  const keys = new Set([...Object.keys(isObject(after) && !Array.isArray(after) ? after : {}), ...Object.keys(isObject(unknown) && !Array.isArray(unknown) ? unknown : {})]);
+  if (keys.size === 0) return "leaf";
+  return Object.fromEntries([...keys].sort().map((key) => [key, shapeOf(isObject(after) ? after[key] : undefined, isObject(unknown) ? unknown[key] : false)]));
+}
+
+function valueAt(value: unknown, path: string): unknown {
+  return path.split(".").reduce<unknown>((current, key) => (isObject(current) ? current[key] : undefined), value);
+}
 
 /** A resource's planned values as both forms must agree on them: the effective tags (tags_all), not where they were set. */
 function comparable(change: Change): Json {
@@ -401,6 +427,8 @@ describeWithTerraform("The module with real Terraform", () => {
     let stackChanges: Change[];
     let workPoolChanges: Change[];
     let moduleChanges: Change[];
+    /** The pool_defaults output: the work-pool stack's (from the AWS outputs in state), the module's (partly unknown at plan). */
+    let poolDefaults: { stacks: OutputChange; module: OutputChange };
     beforeAll(() => {
       const { config, outdir: stacksDir } = synthesize(input);
       const credential = config.secret?.environmentName === "PREFECT_API_AUTH_STRING" ? { prefect_api_auth_string: "admin:not-a-real-password" } : { prefect_api_key: "pnu_FAKEfakeFAKEfakeFAKEfakeFAKEfake1234" };
@@ -408,16 +436,33 @@ describeWithTerraform("The module with real Terraform", () => {
       makeOffline(awsDir);
       init(awsDir);
       stackChanges = (plan(awsDir, { ...vars, ...(config.secret?.mode === "create" ? credential : {}) }).json.resource_changes ?? []) as Change[];
-      writeFileSync(join(awsDir, "terraform.tfstate"), awsOutputsState(exampleAwsOutputs(config.prefect.apiUrl ?? CLOUD_API_URL)));
+      // The AWS outputs as the apply would leave them where the plan knows them already.
+      const network = config.network.mode === "explicit" ? config.network : { vpcId: vars.vpc_id, subnetIds: vars.subnet_ids };
+      const names = workerNames(config);
+      const outputs = exampleAwsOutputs(config.prefect.apiUrl ?? CLOUD_API_URL, {
+        vpc_id: network.vpcId,
+        subnet_ids: network.subnetIds,
+        assign_public_ip: config.network.assignPublicIp,
+        ...(names.clusterArn ? { cluster_arn: names.clusterArn } : {}),
+        ...(names.flowRunLogGroup ? { flow_run_log_group_name: names.flowRunLogGroup } : {}),
+      });
+      writeFileSync(join(awsDir, "terraform.tfstate"), awsOutputsState(outputs));
       const workPoolDir = join(stacksDir, "stacks", workPoolStackName(awsStackName(config)));
       init(workPoolDir);
-      workPoolChanges = (plan(workPoolDir, {}).json.resource_changes ?? []) as Change[];
+      const workPoolPlan = plan(workPoolDir, {}).json as PlanWithOutputs;
+      workPoolChanges = (workPoolPlan.resource_changes ?? []) as Change[];
 
       const { outdir } = writeFor(input);
       const args = Object.entries(vars).map(([name, value]) => `  ${name} = ${JSON.stringify(value)}`);
-      writeRoot(outdir, config.region, [`module "worker" {`, `  source = "./modules/${MODULE_NAME}"`, ...args, `  ${credentialArgument(config)}`, "}"].join("\n"));
+      writeRoot(
+        outdir,
+        config.region,
+        [`module "worker" {`, `  source = "./modules/${MODULE_NAME}"`, ...args, `  ${credentialArgument(config)}`, "}", 'output "pool_defaults" {\n  value = module.worker.pool_defaults\n}'].join("\n"),
+      );
       init(outdir);
-      moduleChanges = (plan(outdir, {}).json.resource_changes ?? []) as Change[];
+      const modulePlan = plan(outdir, {}).json as PlanWithOutputs;
+      moduleChanges = (modulePlan.resource_changes ?? []) as Change[];
+      poolDefaults = { stacks: workPoolPlan.output_changes.pool_defaults, module: modulePlan.output_changes.pool_defaults };
     });
 
     it("WHEN compared THEN the module plans every AWS resource of the AWS stack at the same address under module.worker with the same values and effective tags", () => {
@@ -443,6 +488,15 @@ describeWithTerraform("The module with real Terraform", () => {
         expect(identity(counterpart)).toEqual(identity(change));
       }
       expect(workPoolChanges.map((c) => c.address)).toContain("terraform_data.work_pool");
+    });
+
+    it("THEN the work pool's defaults are the same job variables, and each value the module's plan knows is the stacks' value", () => {
+      const { stacks, module } = poolDefaults;
+      expect(stacks.after_unknown).toBe(false);
+      const leaves = knownLeaves(module.after, module.after_unknown);
+      expect(Object.keys(leaves).length).toBeGreaterThan(3);
+      expect(shapeOf(module.after, module.after_unknown)).toEqual(shapeOf(stacks.after, false));
+      for (const [path, value] of Object.entries(leaves)) expect({ path, value }).toEqual({ path, value: valueAt(stacks.after, path) });
     });
   });
 });
