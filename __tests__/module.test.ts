@@ -7,7 +7,7 @@
 import { parse } from "@cdktf/hcl2json";
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { describeFormat, matches } from "../src/config/aws-formats";
 import { resolveConfig, ResolvedConfig } from "../src/config/resolve";
@@ -86,6 +86,12 @@ describe.each([
     expect(readdirSync(written.folder).sort()).toEqual([...Object.keys(MODULE_FILES), "README.md", "assets", "base-job-template.json"].sort());
     expect(readdirSync(join(written.folder, "assets", "upsert_script"))).toEqual(["upsert-work-pool.sh"]);
     expect(readdirSync(written.outdir)).toEqual(["modules"]);
+  });
+
+  it("THEN no file holds a path of this machine (the output folder, the project, the home folder)", () => {
+    for (const [file, content] of fileTree(written.folder)) {
+      for (const path of [written.outdir, join(__dirname, ".."), homedir()]) expect({ file, path, found: content.includes(path) }).toEqual({ file, path, found: false });
+    }
   });
 
   it("THEN it configures no backend and no provider, and requires hashicorp/aws in a range holding 5.100.0 and Terraform >= 1.11", () => {
@@ -276,8 +282,9 @@ function comparable(change: Change): Json {
 }
 
 describeWithTerraform("The module with real Terraform", () => {
-  it("GIVEN a root module calling it for two pools with for_each and a provider block WHEN validated and planned offline THEN both pools plan every resource under their own names and tags", () => {
-    const { config, outdir, document } = writeFor(GUIDE);
+  it("GIVEN a root module calling it for two pools with for_each and a provider block WHEN validated and planned offline THEN terraform fmt changes nothing in the module, and both pools plan every resource under their own names and tags", () => {
+    const { config, outdir, folder, document } = writeFor(GUIDE);
+    terraformOk(folder, ["fmt", "-check", "-diff", "-no-color"]);
     const variables = variablesOf(document);
     const perPool = (pool: string) =>
       NAME_VARIABLES.filter(({ variable }) => variable in variables && variable !== "work_pool_name")
