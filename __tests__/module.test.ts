@@ -117,7 +117,7 @@ describe.each([
     const names = workerNames(written.config);
     const used = NAME_VARIABLES.filter(({ name }) => names[name] !== undefined);
     expect(used.length).toBeGreaterThan(12);
-    for (const { variable, name, formats, distinctFrom } of NAME_VARIABLES) {
+    for (const { variable, name, formats, conditions, distinctFrom } of NAME_VARIABLES) {
       if (names[name] === undefined) {
         expect({ variable, declared: variable in variables }).toEqual({ variable, declared: false });
         continue;
@@ -125,7 +125,8 @@ describe.each([
       expect({ variable, default: variables[variable].default }).toEqual({ variable, default: names[name] });
       const messages = (variables[variable].validation ?? []).map((v) => v.error_message);
       const distinct = (distinctFrom ?? []).filter((other) => other in variables).map((other) => `${variable} must differ from ${other}.`);
-      expect(messages).toEqual([...formats(written.config).map((format) => expect.stringContaining(describeFormat(format))), ...distinct]);
+      const further = (conditions ?? []).map((c) => c.errorMessage);
+      expect(messages).toEqual([...formats(written.config).map((format) => expect.stringContaining(describeFormat(format))), ...further, ...distinct]);
       // The default passes what the validation checks.
       for (const format of formats(written.config)) expect({ variable, format, ok: matches(format, names[name] as string) }).toEqual({ variable, format, ok: true });
     }
@@ -417,6 +418,12 @@ describeWithTerraform("The module with real Terraform", () => {
         "flow_run_task_role_name must differ from worker_task_role_name.",
       );
       expect(() => resolveConfig({ ...OTHER_SHAPES, roles: { workerTaskRoleName: "ecsTaskExecutionRole" } })).toThrow(/each role needs its own name/);
+    });
+
+    it("WHEN the pool name starts with Prefect or holds a space THEN work_pool_name's validation fails, as synthesis does", () => {
+      expect(planFailure({ work_pool_name: "Prefect-team" })).toContain('work_pool_name must not start with "prefect" (in any case)');
+      expect(planFailure({ work_pool_name: "data team" })).toContain(`work_pool_name must be ${describeFormat("workPoolName")}`);
+      for (const name of ["Prefect-team", "data team"]) expect(() => resolveConfig({ workPool: { name } })).toThrow(/workPool\.name/);
     });
 
     it("WHEN tags hold a key AWS reserves THEN the tags validation fails; with the defaults the same root module plans", () => {

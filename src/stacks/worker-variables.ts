@@ -17,6 +17,8 @@ export interface NameVariable {
   readonly description: string;
   /** The formats it must match, as synthesis checks the configuration's value. */
   readonly formats: (config: ResolvedConfig) => readonly AwsFormatName[];
+  /** Further rules synthesis checks, in Terraform. */
+  readonly conditions?: readonly { readonly condition: string; readonly errorMessage: string }[];
   /** Name variables it must differ from (where declared), as synthesis's cross-field checks require. */
   readonly distinctFrom?: readonly string[];
 }
@@ -33,7 +35,14 @@ export const NAME_VARIABLES: readonly NameVariable[] = [
     name: "workPool",
     field: "workPool.name",
     description: "Prefect work pool the worker polls and the work-pool step creates or updates; also the PrefectWorkPool tag.",
-    formats: only("workPoolName", "tagValue"),
+    // Its characters fit every AWS name and tag it goes into.
+    formats: only("workPoolName"),
+    conditions: [
+      {
+        condition: '${!startswith(lower(var.work_pool_name), "prefect")}',
+        errorMessage: 'work_pool_name must not start with "prefect" (in any case): Prefect reserves those names.',
+      },
+    ],
   },
   { variable: "cluster_name", name: "cluster", field: "cluster.name", description: "ECS cluster of the worker and flow runs.", formats: only("ecsClusterName") },
   { variable: "cluster_arn", name: "clusterArn", field: "cluster.existing", description: "ARN of the existing ECS cluster of the worker and flow runs.", formats: only("ecsClusterArn") },
@@ -125,7 +134,7 @@ export class WorkerVariables extends Construct {
     const names: Record<string, string> = {};
     if (module) {
       const defaults = workerNames(config);
-      for (const { variable, name, description, formats, distinctFrom = [] } of NAME_VARIABLES) {
+      for (const { variable, name, description, formats, conditions = [], distinctFrom = [] } of NAME_VARIABLES) {
         const value = defaults[name];
         if (value === undefined) continue;
         // Variables come in the table's order, so the ones to differ from are declared already (Terraform 1.9+ may refer to them).
@@ -138,6 +147,7 @@ export class WorkerVariables extends Construct {
           nullable: false,
           validation: [
             ...formats(config).map((format) => matchesFormat(variable, format)),
+            ...conditions,
             ...others.map((other) => ({
               condition: `\${var.${variable} != var.${other}}`,
               errorMessage: `${variable} must differ from ${other}.`,
