@@ -67,6 +67,10 @@ export class WorkerModuleStack extends SelfContainedStack {
           secretArn: w.apiSecret?.arn,
         },
       });
+      new TerraformOutput(this, "drift_check", {
+        value: this.upsert.driftCheck,
+        description: "Shell command that compares the pool on the server with the configuration, changing nothing (exit 2 on drift); run it from the root module's folder.",
+      });
       new TerraformOutput(this, "pool_defaults", {
         value: "${local.pool_defaults}",
         description: `The job variable defaults the work-pool step sets; the rest of the base job template is ${BASE_JOB_TEMPLATE_FILE} in this module.`,
