@@ -58,7 +58,7 @@ export class WorkerModuleStack extends SelfContainedStack {
           prefectApiUrl: settings.prefectApiUrl as string,
           clusterArn: w.cluster.arn,
           vpcId: w.network.vpcId,
-          executionRoleArn: w.executionRole.role.arn,
+          executionRoleArn: w.flowRunExecutionRole.role.arn,
           subnetIds: w.network.subnetIds,
           securityGroupIds: w.securityGroupIds,
           assignPublicIp: Token.asString(Fn.conditional(settings.assignPublicIp, "ENABLED", "DISABLED")),
