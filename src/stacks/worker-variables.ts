@@ -53,7 +53,7 @@ export const NAME_VARIABLES: readonly NameVariable[] = [
     description: "Name of the secret (Secrets Manager) or SecureString parameter (SSM) holding the Prefect credential.",
     formats: (config) => [config.secret?.store === "ssm" ? "ssmParameterName" : "secretsManagerSecretName"],
   },
-  { variable: "execution_role_name", name: "executionRole", field: "roles.executionRoleName", description: "IAM task execution role of the worker and flow runs.", formats: only("iamRoleName") },
+  { variable: "execution_role_name", name: "executionRole", field: "roles.executionRoleName", description: "IAM task execution role of the worker (of flow runs too with the guide's policies, iam.policies \"guide\").", formats: only("iamRoleName") },
   {
     variable: "flow_run_execution_role_name",
     name: "flowRunExecutionRole",
