@@ -4,12 +4,22 @@
  * stack's state, then both destroyed. Self-hosted with basic auth stands in for Prefect Cloud (the
  * pool's API must be the local server); everything else is the guide's default configuration.
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { MOTO_OVERRIDE_FILE, MotoInventory, pointProviderAt } from "../support/moto-stack";
+import { MOTO_OVERRIDE_FILE, MotoInventory, PolicyDocument, pointProviderAt } from "../support/moto-stack";
 import { createFlowRuns, readEcs, submissionOf } from "../support/prefect-worker";
 import { terraformOkAsync } from "../support/terraform";
 import { StackOutputs, stackJson, stopTask, describeGuideE2E, EcsStyleWorker, GuideScenario, liveResources, resourceCounts, shippedFiles, StackFolders } from "./guide-scenario";
+
+/** Inline policies with each statement's actions in order (the policy document keeps them as a set). */
+function sortedActions(policies: Record<string, PolicyDocument>): Record<string, PolicyDocument> {
+  return Object.fromEntries(
+    Object.entries(policies).map(([name, document]) => [
+      name,
+      { ...document, Statement: document.Statement.map((statement) => ({ ...statement, Action: Array.isArray(statement.Action) ? [...statement.Action].sort() : statement.Action })) },
+    ]),
+  );
+}
 
 const AUTH_STRING = "e2e-admin:e2e-not-a-real-password";
 const POOL = "my-ecs-pool";
@@ -48,7 +58,8 @@ describeGuideE2E("E2E: the guide's defaults against moto and a real Prefect serv
   afterAll(() => scenario?.stop());
 
   it("GIVEN the synthesized stacks THEN they hold only the shipped files, the provider names no endpoint, and the moto override is the test's own file", () => {
-    expect(synthesizedFiles).toEqual([["cdk.tf.json"], ["assets", "cdk.tf.json"]]);
+    expect(synthesizedFiles).toEqual([["cdk.tf.json"], ["assets", "base-job-template.json", "cdk.tf.json"]]);
+    expect(readdirSync(join(stacks.workPoolDir, "assets"), { recursive: true }).sort()).toEqual(["upsert_script", join("upsert_script", "upsert-work-pool.sh")]);
     expect(Object.keys(stackJson(stacks.awsDir).provider.aws[0]).sort()).toEqual(["default_tags", "region"]);
     expect(shippedFiles(stacks.awsDir)).toEqual(["cdk.tf.json", MOTO_OVERRIDE_FILE]);
   });
@@ -63,17 +74,63 @@ describeGuideE2E("E2E: the guide's defaults against moto and a real Prefect serv
     const moto = scenario.inventory();
     const added = <T>(entries: Record<string, T>, before: Record<string, T>) => Object.keys(entries).filter((name) => !(name in before)).sort();
 
-    // IAM: the three roles, trusted by ECS tasks, with their policies attached.
-    expect(added(moto.roles, baseline.roles)).toEqual(["PrefectECSRunnerTaskRole", "ecsTaskExecutionRole", "ecsTaskRole"]);
-    for (const role of Object.values(moto.roles)) expect(role.trustedServices).toEqual(["ecs-tasks.amazonaws.com"]);
-    expect(moto.roles.ecsTaskExecutionRole.attachedPolicies).toEqual(["AmazonECSTaskExecutionRolePolicy"]);
+    // IAM: the four roles, trusted by ECS tasks of our account and cluster's region only, with their policies.
+    const account = "123456789012";
+    expect(added(moto.roles, baseline.roles)).toEqual(["PrefectECSRunnerExecutionRole", "PrefectECSRunnerTaskRole", "ecsTaskExecutionRole", "ecsTaskRole"]);
+    for (const name of added(moto.roles, baseline.roles)) {
+      expect(moto.roles[name].trustedServices).toEqual(["ecs-tasks.amazonaws.com"]);
+      expect(moto.roles[name].trustConditions).toEqual([
+        { StringEquals: { "aws:SourceAccount": account }, ArnLike: { "aws:SourceArn": `arn:aws:ecs:us-east-1:${account}:*` } },
+      ]);
+    }
+    // Separate execution roles: no managed policy, each an inline policy limited to its own logs (and images).
+    const streamsOf = (group: unknown) => `arn:aws:logs:us-east-1:${account}:log-group:${group as string}:log-stream:*`;
+    const secretRead = {
+      PrefectECSWorkerSecretPolicy: {
+        Version: "2012-10-17",
+        Statement: [{ Sid: "ReadPrefectApiSecret", Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: outputs.secret_arn }],
+      },
+    };
+    expect(moto.roles.ecsTaskExecutionRole.attachedPolicies).toEqual([]);
+    expect(sortedActions(moto.roles.ecsTaskExecutionRole.inlinePolicies)).toEqual({
+      PrefectECSTaskExecutionPolicy: {
+        Version: "2012-10-17",
+        Statement: [{ Sid: "WriteOurLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: streamsOf(outputs.log_group_name) }],
+      },
+      ...secretRead,
+    });
+    expect(moto.roles.PrefectECSRunnerExecutionRole.attachedPolicies).toEqual([]);
+    expect(sortedActions(moto.roles.PrefectECSRunnerExecutionRole.inlinePolicies)).toEqual({
+      PrefectECSTaskExecutionPolicy: {
+        Version: "2012-10-17",
+        Statement: [
+          { Sid: "EcrLogin", Effect: "Allow", Action: "ecr:GetAuthorizationToken", Resource: "*" },
+          {
+            Sid: "PullOurImages",
+            Effect: "Allow",
+            Action: ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+            Resource: `arn:aws:ecr:us-east-1:${account}:repository/${POOL}-flows`,
+          },
+          { Sid: "WriteOurLogs", Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: streamsOf(outputs.flow_run_log_group_name) },
+        ],
+      },
+      ...secretRead,
+    });
+    expect(outputs.flow_run_execution_role_arn).toBe(`arn:aws:iam::${account}:role/PrefectECSRunnerExecutionRole`);
+    expect(outputs.execution_role_arn).toBe(`arn:aws:iam::${account}:role/ecsTaskExecutionRole`);
     expect(moto.roles.ecsTaskRole.attachedPolicies).toEqual(["ecsTaskPolicy"]);
-    const secretReads = Object.values(moto.roles.ecsTaskExecutionRole.inlinePolicies).flatMap((policy) => policy.Statement);
-    expect(secretReads).toContainEqual(expect.objectContaining({ Effect: "Allow", Action: "secretsmanager:GetSecretValue", Resource: outputs.secret_arn }));
     const sqsReads = Object.values(moto.roles.ecsTaskRole.inlinePolicies).flatMap((policy) => policy.Statement);
     expect(sqsReads).toContainEqual(expect.objectContaining({ Effect: "Allow", Resource: outputs.events_queue_arn }));
-    const runTask = moto.policies.ecsTaskPolicy.Statement.find((statement) => statement.Action === "ecs:RunTask");
-    expect(runTask?.Condition).toEqual({ ArnEquals: { "ecs:cluster": outputs.cluster_arn } });
+    // The worker runs, tags and passes only what belongs to its pool.
+    const workerPolicy = (sid: string) => moto.policies.ecsTaskPolicy.Statement.find((statement) => statement.Sid === sid);
+    const ourFamilies = `arn:aws:ecs:us-east-1:${account}:task-definition/prefect_${POOL}_????????-????-????-????-????????????:*`;
+    expect(workerPolicy("RunOurFlowRunsInOurCluster")).toMatchObject({
+      Action: "ecs:RunTask",
+      Resource: ourFamilies,
+      Condition: { ArnEquals: { "ecs:cluster": outputs.cluster_arn }, StringEquals: { "aws:RequestTag/prefect.io/work-pool-name": POOL } },
+    });
+    expect(workerPolicy("RegisterOurFlowRunTaskDefinitions")).toMatchObject({ Action: "ecs:RegisterTaskDefinition", Resource: ourFamilies });
+    expect([workerPolicy("PassOnlyOurRolesToEcsTasks")?.Resource].flat().sort()).toEqual([outputs.flow_run_execution_role_arn, outputs.flow_run_task_role_arn].sort());
 
     // SQS: the events queue redrives to the dead-letter queue; only the rule may send to it.
     expect(added(moto.queues, baseline.queues)).toEqual([`${POOL}-events`, `${POOL}-events-dlq`]);
@@ -90,10 +147,14 @@ describeGuideE2E("E2E: the guide's defaults against moto and a real Prefect serv
       }),
     ]);
 
-    // EventBridge: task state changes of our cluster go to the queue.
+    // EventBridge: task state changes of our pool's flow runs in our cluster go to the queue.
     expect(rule).toMatchObject({
       state: "ENABLED",
-      eventPattern: { source: ["aws.ecs"], "detail-type": ["ECS Task State Change"], detail: { clusterArn: [outputs.cluster_arn] } },
+      eventPattern: {
+        source: ["aws.ecs"],
+        "detail-type": ["ECS Task State Change"],
+        detail: { clusterArn: [outputs.cluster_arn], taskDefinitionArn: [{ prefix: `arn:aws:ecs:us-east-1:${account}:task-definition/prefect_${POOL}_` }] },
+      },
       targets: [{ Arn: outputs.events_queue_arn }],
     });
 
@@ -119,8 +180,14 @@ describeGuideE2E("E2E: the guide's defaults against moto and a real Prefect serv
       command: ["prefect", "worker", "start", "--pool", POOL, "--type", "ecs", "--with-healthcheck"],
       secrets: [{ name: "PREFECT_API_AUTH_STRING", valueFrom: outputs.secret_arn }],
       logConfiguration: { logDriver: "awslogs", options: expect.objectContaining({ "awslogs-group": outputs.log_group_name }) },
+      // Not root, a read-only image, and one ephemeral volume at /tmp for HOME.
+      user: "1000:1000",
+      readonlyRootFilesystem: true,
+      mountPoints: [{ sourceVolume: "scratch", containerPath: "/tmp", readOnly: false }],
     });
+    expect(definition!.volumes).toEqual([expect.objectContaining({ name: "scratch" })]);
     expect(container.environment).toContainEqual({ name: "PREFECT_API_URL", value: scenario.prefect.url });
+    expect(container.environment).toContainEqual({ name: "HOME", value: "/tmp" });
 
     // The worker's own security group: no ingress, egress on 443 only, in the default VPC.
     const groups = Object.values(moto.securityGroups).filter((group) => (outputs.security_group_ids as string[]).includes(group.id));
@@ -156,7 +223,7 @@ describeGuideE2E("E2E: the guide's defaults against moto and a real Prefect serv
     expect(defaults).toMatchObject({
       cluster: outputs.cluster_arn,
       vpc_id: outputs.vpc_id,
-      execution_role_arn: outputs.execution_role_arn,
+      execution_role_arn: outputs.flow_run_execution_role_arn,
       task_role_arn: outputs.flow_run_task_role_arn,
       prefect_api_auth_string_secret_arn: outputs.secret_arn,
       network_configuration: { subnets: outputs.subnet_ids, securityGroups: outputs.security_group_ids, assignPublicIp: "ENABLED" },
@@ -202,8 +269,12 @@ describeGuideE2E("E2E: the guide's defaults against moto and a real Prefect serv
       networkConfiguration: { awsvpcConfiguration: { securityGroups: outputs.security_group_ids, assignPublicIp: "ENABLED" } },
       overrides: { taskRoleArn: outputs.flow_run_task_role_arn },
     });
+    // Tagged with its pool: the only RunTask the worker's policy allows.
+    expect(submission.runTask.tags).toContainEqual({ key: "prefect.io/work-pool-name", value: POOL });
     expect([...submission.runTask.networkConfiguration.awsvpcConfiguration.subnets].sort()).toEqual([...(outputs.subnet_ids as string[])].sort());
-    expect(submission.taskDefinition).toMatchObject({ executionRoleArn: outputs.execution_role_arn });
+    // In the pool's family, with the flow runs' own execution role.
+    expect(submission.taskDefinition).toMatchObject({ executionRoleArn: outputs.flow_run_execution_role_arn });
+    expect(submission.taskDefinition.family).toMatch(new RegExp(`^prefect_${POOL}_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`));
     expect(submission.taskDefinition.containerDefinitions[0]).toMatchObject({
       image: `${outputs.ecr_repository_url}:latest`,
       secrets: [{ name: "PREFECT_API_AUTH_STRING", valueFrom: outputs.secret_arn }],

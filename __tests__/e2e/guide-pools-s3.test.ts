@@ -92,13 +92,14 @@ describeGuideE2E("E2E: two Cloud-style pools sharing a cluster, with SSM, explic
 
   it("GIVEN the synthesized stacks THEN each keeps its state in the bucket, the second pool uses the first pool's cluster, and the moto settings are the test's own files", () => {
     expect(pools.map(({ pool }) => pool)).toEqual(["data-team", "ml-team"]);
-    expect(synthesizedFiles).toEqual([["cdk.tf.json"], ["assets", "cdk.tf.json"], ["cdk.tf.json"], ["assets", "cdk.tf.json"]]);
+    const workPoolFiles = ["assets", "base-job-template.json", "cdk.tf.json"];
+    expect(synthesizedFiles).toEqual([["cdk.tf.json"], workPoolFiles, ["cdk.tf.json"], workPoolFiles]);
     for (const { pool, awsDir, workPoolDir } of pools) {
       expect(stackJson(awsDir).terraform.backend).toEqual({
         s3: { bucket: STATE_BUCKET, key: STATE_KEY(`${pool}-aws`), region: "us-east-1", encrypt: true, use_lockfile: true },
       });
       expect(shippedFiles(awsDir)).toEqual(["cdk.tf.json", MOTO_OVERRIDE_FILE]);
-      expect(shippedFiles(workPoolDir)).toEqual(["assets", "cdk.tf.json", MOTO_OVERRIDE_FILE]);
+      expect(shippedFiles(workPoolDir)).toEqual([...workPoolFiles, MOTO_OVERRIDE_FILE]);
     }
     expect(Object.keys(stackJson(pools[0].awsDir).resource.aws_ecs_cluster ?? {})).toEqual(["cluster"]);
     expect(stackJson(pools[1].awsDir).resource.aws_ecs_cluster).toBeUndefined();
@@ -149,10 +150,30 @@ describeGuideE2E("E2E: two Cloud-style pools sharing a cluster, with SSM, explic
       expect(definition.containerDefinitions[0].environment).toContainEqual({ name: "PREFECT_INTEGRATIONS_AWS_ECS_OBSERVER_SQS_QUEUE_NAME", value: `${pool}-events` });
       expect(definition.containerDefinitions[0].command).toEqual(["prefect", "worker", "start", "--pool", pool, "--type", "ecs", "--with-healthcheck"]);
 
-      // The key went into an SSM SecureString through the write-only attribute; the pool's execution role reads only it.
+      // The key went into an SSM SecureString through the write-only attribute; each of the pool's two execution
+      // roles (worker, flow runs) reads only it, and writes only to its own log group, no managed policy.
       expect(moto.parameters[`/prefect/${pool}/api/key`]).toEqual({ type: "SecureString", value: API_KEYS[pool], keyId: "alias/aws/ssm" });
-      const reads = Object.values(moto.roles[`ecsTaskExecutionRole-${pool}`].inlinePolicies).flatMap((policy) => policy.Statement);
-      expect(reads).toEqual([expect.objectContaining({ Effect: "Allow", Action: "ssm:GetParameters", Resource: outputs!.secret_arn })]);
+      const executionRoles = { [`ecsTaskExecutionRole-${pool}`]: outputs!.log_group_name, [`PrefectECSRunnerExecutionRole-${pool}`]: outputs!.flow_run_log_group_name };
+      for (const [name, logGroup] of Object.entries(executionRoles)) {
+        const role = moto.roles[name];
+        expect(outputs![name.startsWith("ecs") ? "execution_role_arn" : "flow_run_execution_role_arn"]).toBe(`arn:aws:iam::123456789012:role/${name}`);
+        expect(role.attachedPolicies).toEqual([]);
+        expect(role.trustConditions).toEqual([
+          { StringEquals: { "aws:SourceAccount": "123456789012" }, ArnLike: { "aws:SourceArn": "arn:aws:ecs:us-east-1:123456789012:*" } },
+        ]);
+        expect(role.inlinePolicies.PrefectECSWorkerSecretPolicy.Statement).toEqual([
+          { Sid: "ReadPrefectApiSecret", Effect: "Allow", Action: "ssm:GetParameters", Resource: outputs!.secret_arn },
+        ]);
+        expect(role.inlinePolicies.PrefectECSTaskExecutionPolicy.Statement).toContainEqual(
+          expect.objectContaining({ Sid: "WriteOurLogs", Resource: `arn:aws:logs:us-east-1:123456789012:log-group:${logGroup as string}:log-stream:*` }),
+        );
+      }
+      // Only the flow runs' role pulls images, and only from the pool's repository.
+      const pulls = (name: string) => moto.roles[name].inlinePolicies.PrefectECSTaskExecutionPolicy.Statement.filter((statement) => statement.Sid === "PullOurImages");
+      expect(pulls(`ecsTaskExecutionRole-${pool}`)).toEqual([]);
+      expect(pulls(`PrefectECSRunnerExecutionRole-${pool}`)).toEqual([
+        expect.objectContaining({ Resource: `arn:aws:ecr:us-east-1:123456789012:repository/${pool}-flows` }),
+      ]);
       const state = stateObject(`${pool}-aws`);
       expect(state).not.toContain(API_KEYS[pool]);
       const parameter = (JSON.parse(state) as { resources: { type: string; instances: { attributes: Record<string, unknown> }[] }[] }).resources.find(
@@ -162,7 +183,9 @@ describeGuideE2E("E2E: two Cloud-style pools sharing a cluster, with SSM, explic
 
       // Each pool's rule watches the shared cluster and feeds its own queue.
       expect(moto.rules[`${pool}-task-state-changes`]).toMatchObject({
-        eventPattern: { detail: { clusterArn: [outputs!.cluster_arn] } },
+        eventPattern: {
+          detail: { clusterArn: [outputs!.cluster_arn], taskDefinitionArn: [{ prefix: `arn:aws:ecs:us-east-1:123456789012:task-definition/prefect_${pool}_` }] },
+        },
         targets: [{ Arn: outputs!.events_queue_arn }],
       });
     }
@@ -183,7 +206,7 @@ describeGuideE2E("E2E: two Cloud-style pools sharing a cluster, with SSM, explic
       expect(defaults).toMatchObject({
         cluster: outputs!.cluster_arn,
         vpc_id: network.vpcId,
-        execution_role_arn: outputs!.execution_role_arn,
+        execution_role_arn: outputs!.flow_run_execution_role_arn,
         prefect_api_key_secret_arn: outputs!.secret_arn,
         network_configuration: { subnets: network.subnetIds, securityGroups: outputs!.security_group_ids, assignPublicIp: "DISABLED" },
       });
@@ -219,11 +242,14 @@ describeGuideE2E("E2E: two Cloud-style pools sharing a cluster, with SSM, explic
     await scenario.step("flow runs: until both RunTasks are answered", () => scenario.aws.answeredCalls(mark, (call) => call.action === "RunTask", 2, 180_000));
     const ecs = readEcs(scenario.moto, CLUSTER);
     const requests = await scenario.moto.recordedRequests();
-    for (const [index, { outputs }] of pools.entries()) {
+    for (const [index, { pool, outputs }] of pools.entries()) {
       const submission = submissionOf({ flowRuns, worker: { log: workers[index].process.log }, ecs, requests }, flowRuns[index]);
       flowRunTasks.push({ arn: submission.task.taskArn as string, definition: submission.runTask.taskDefinition });
       expect(submission.runTask).toMatchObject({ cluster: outputs!.cluster_arn, overrides: { taskRoleArn: outputs!.flow_run_task_role_arn } });
-      expect(submission.taskDefinition).toMatchObject({ executionRoleArn: outputs!.execution_role_arn });
+      // Tagged with its own pool and in its pool's family: what its worker's policy and its event rule admit.
+      expect(submission.runTask.tags).toContainEqual({ key: "prefect.io/work-pool-name", value: pool });
+      expect(submission.taskDefinition.family).toMatch(new RegExp(`^prefect_${pool}_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$`));
+      expect(submission.taskDefinition).toMatchObject({ executionRoleArn: outputs!.flow_run_execution_role_arn });
       expect(submission.taskDefinition.containerDefinitions[0].secrets).toEqual([{ name: "PREFECT_API_KEY", valueFrom: outputs!.secret_arn }]);
       expect(submission.task).toMatchObject({ clusterArn: outputs!.cluster_arn });
     }

@@ -215,7 +215,16 @@ export function countCalls(calls: readonly AwsCall[]): { total: number; byAction
 
 /** What exists in moto's account, read with boto3 (support/moto_inventory.py). */
 export interface MotoInventory {
-  readonly roles: Record<string, { trustedServices: string[]; attachedPolicies: string[]; inlinePolicies: Record<string, PolicyDocument>; tags: Record<string, string> }>;
+  readonly roles: Record<
+    string,
+    {
+      trustedServices: string[];
+      /** Each trust statement's Condition ({} when it has none). */
+      trustConditions: Record<string, Record<string, string | string[]>>[];
+      attachedPolicies: string[]; inlinePolicies: Record<string, PolicyDocument>;
+      tags: Record<string, string>;
+    }
+  >;
   readonly policies: Record<string, PolicyDocument>;
   readonly queues: Record<string, { attributes: Record<string, string>; tags: Record<string, string> }>;
   readonly rules: Record<string, { eventPattern: unknown; state: string; targets: { Id: string; Arn: string }[] }>;
@@ -231,7 +240,7 @@ export interface MotoInventory {
 }
 
 export interface PolicyDocument {
-  readonly Statement: { Effect: string; Action: string | string[]; Resource: string | string[]; Principal?: unknown; Condition?: unknown }[];
+  readonly Statement: { Sid?: string; Effect: string; Action: string | string[]; Resource: string | string[]; Principal?: unknown; Condition?: unknown }[];
 }
 
 export interface ServiceDescription {
@@ -251,10 +260,14 @@ export interface ContainerDefinition {
   readonly secrets?: { name: string; valueFrom: string }[];
   readonly logConfiguration?: { logDriver: string; options: Record<string, string> };
   readonly healthCheck?: { command: string[]; interval?: number; timeout?: number; retries?: number; startPeriod?: number };
+  readonly user?: string;
+  readonly readonlyRootFilesystem?: boolean;
+  readonly mountPoints?: { sourceVolume: string; containerPath: string; readOnly?: boolean }[];
 }
 
 export interface TaskDefinitionDescription {
   readonly arn: string;
+  readonly family: string;
   readonly status: string;
   readonly cpu: string;
   readonly memory: string;
@@ -263,6 +276,7 @@ export interface TaskDefinitionDescription {
   readonly executionRoleArn?: string;
   readonly taskRoleArn?: string;
   readonly containerDefinitions: ContainerDefinition[];
+  readonly volumes: { name: string }[];
 }
 
 /** Reads everything in moto's account for the region, straight from moto (not through the recorder). */

@@ -23,6 +23,10 @@ def tag_map(tags, key="Key", value="Value"):
     return {tag[key]: tag[value] for tag in tags or []}
 
 
+def trust_conditions(document):
+    return [statement.get("Condition", {}) for statement in document.get("Statement", [])]
+
+
 def trusted_services(document):
     services = []
     for statement in document.get("Statement", []):
@@ -36,6 +40,7 @@ for role in iam.list_roles()["Roles"]:
     name = role["RoleName"]
     roles[name] = {
         "trustedServices": trusted_services(role["AssumeRolePolicyDocument"]),
+        "trustConditions": trust_conditions(role["AssumeRolePolicyDocument"]),
         "attachedPolicies": sorted(p["PolicyName"] for p in iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]),
         "inlinePolicies": {
             policy: iam.get_role_policy(RoleName=name, PolicyName=policy)["PolicyDocument"]
@@ -84,6 +89,7 @@ for arn in ecs.list_task_definitions(status="ACTIVE")["taskDefinitionArns"]:
     definition = ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]
     task_definitions[f"{definition['family']}:{definition['revision']}"] = {
         "arn": arn,
+        "family": definition["family"],
         "status": definition["status"],
         "cpu": definition.get("cpu"),
         "memory": definition.get("memory"),
@@ -92,6 +98,7 @@ for arn in ecs.list_task_definitions(status="ACTIVE")["taskDefinitionArns"]:
         "executionRoleArn": definition.get("executionRoleArn"),
         "taskRoleArn": definition.get("taskRoleArn"),
         "containerDefinitions": definition["containerDefinitions"],
+        "volumes": definition.get("volumes", []),
     }
 
 repositories = {}
