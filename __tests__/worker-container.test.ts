@@ -62,6 +62,11 @@ describeWithPeers("GIVEN the synthesized worker container and the real prefect w
       [server, moto] = await Promise.all([startPrefectServer(), startMotoServer()]);
       healthPort = await freePort();
       const bin = join(peerCommand("prefect", "prefect"), "..");
+      // The sandbox covers the mount path with the scratch folder: a virtual environment below it would vanish.
+      const mountPath = writable[0].containerPath;
+      if (bin === mountPath || bin.startsWith(`${mountPath}/`)) {
+        throw new Error(`the prefect virtual environment (${bin}) lies below ${mountPath}, which the sandbox covers: set PEERS_VENV_ROOT elsewhere`);
+      }
       env = {
         // The container's own environment, with PREFECT_API_URL pointing at the test server.
         ...Object.fromEntries(container.environment.map((e) => [e.name, e.value])),
