@@ -8,7 +8,7 @@
  * which arguments are blocks: both outputs mean the same, and the HCL comes out formatted as
  * `terraform fmt` formats it (src/hcl/document.ts, src/hcl/format.ts).
  */
-import { TerraformElement, TerraformLocal, TerraformOutput, TerraformStack } from "cdktf";
+import { TerraformElement, TerraformStack } from "cdktf";
 import { IConstruct } from "constructs";
 import { BlockSchema, DocumentLayout, renderDocument } from "./document";
 
@@ -87,16 +87,4 @@ function metadataOf(tf: Json): Json {
   }
   if (tf.terraform) metadata.terraform = tf.terraform;
   return metadata;
-}
-
-/**
- * @deprecated TerraformLocal: the stack renders HCL from the JSON output, so no element needs
- * its own rendering any more. Kept until src/work-pool/work-pool-stack.ts stops using it.
- */
-export const JsonLocal = TerraformLocal;
-/** @deprecated TerraformOutput (see JsonLocal). */
-export const HclOutput = TerraformOutput;
-/** @deprecated the resource class itself (see JsonLocal). */
-export function hclSafeResource<T>(Base: T): T {
-  return Base;
 }

@@ -1,8 +1,7 @@
-import { TerraformRemoteState } from "cdktf";
+import { TerraformOutput, TerraformRemoteState } from "cdktf";
 import { configureBackend, remoteStateOf } from "../stacks/backend";
 import { Construct } from "constructs";
 import { ResolvedConfig } from "../config/resolve";
-import { HclOutput } from "../hcl/elements";
 import { SelfContainedStack, SelfContainedStackProps } from "../stacks/self-contained-stack";
 import { REQUIRED_TERRAFORM_VERSION } from "../stacks/worker-aws-stack";
 import { BASE_JOB_TEMPLATE_FILE, encodedPoolName, WorkPoolUpsert } from "./work-pool-upsert";
@@ -53,15 +52,15 @@ export class WorkPoolStack extends SelfContainedStack {
       },
     });
 
-    new HclOutput(this, "work_pool_name_output", { value: config.workPoolName, description: "The Prefect work pool." }).overrideLogicalId(
+    new TerraformOutput(this, "work_pool_name_output", { value: config.workPoolName, description: "The Prefect work pool." }).overrideLogicalId(
       "work_pool_name",
     );
     // A read-only drift check to run by hand or in CI: (cd <stack folder> && terraform output -raw drift_check | sh)
-    new HclOutput(this, "drift_check", {
+    new TerraformOutput(this, "drift_check", {
       value: this.upsert.driftCheck,
       description: "Shell command that compares the pool on the server with the configuration, changing nothing (exit 2 on drift).",
     });
-    new HclOutput(this, "pool_defaults_output", {
+    new TerraformOutput(this, "pool_defaults_output", {
       value: "${local.pool_defaults}",
       description: `The job variable defaults set from the AWS stack; the rest of the base job template is ${BASE_JOB_TEMPLATE_FILE} beside this stack.`,
     }).overrideLogicalId("pool_defaults");

@@ -3,7 +3,6 @@ import { DataResource, TerraformLocal, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import { ResolvedConfig } from "../config/resolve";
 import { StableFileAsset } from "../constructs/stable-file-asset";
-import { hclSafeResource, JsonLocal } from "../hcl/elements";
 import { writeBesideStack } from "../stacks/stack-files";
 import { BaseJobTemplate, withPoolDefaults } from "./base-job-template";
 import { ecsBaseJobTemplate } from "./ecs-base-job-template";
@@ -26,9 +25,6 @@ function local(scope: Construct, name: string, value: unknown): TerraformLocal {
   created.overrideLogicalId(name);
   return created;
 }
-
-/** `when = destroy` and the command's quotes come out right in HCL too. */
-const HclSafeDataResource = hclSafeResource(DataResource);
 
 /** Job variables whose pool-level defaults come from the AWS stack (the guide's "Configure work pool defaults"). */
 const SECRET_VARIABLE = {
@@ -134,7 +130,7 @@ export class WorkPoolUpsert extends Construct {
       concurrency_limit: pool.concurrencyLimit ?? null,
       base_job_template: WITH_POOL_DEFAULTS,
     });
-    const name = new JsonLocal(this, "work_pool_name", props.workPoolName ?? config.workPoolName);
+    const name = new TerraformLocal(this, "work_pool_name", props.workPoolName ?? config.workPoolName);
     name.overrideLogicalId("work_pool_name");
     const createBody = `\${jsonencode(merge(local.work_pool_update, { name = local.work_pool_name, type = "ecs" }))}`;
 
@@ -157,7 +153,7 @@ export class WorkPoolUpsert extends Construct {
       PREFECT_CSRF: `\${${from}.csrf}`,
     });
 
-    this.workPool = new HclSafeDataResource(this, "work_pool", {
+    this.workPool = new DataResource(this, "work_pool", {
       input: target,
       // Runs again when (and only when) what it sends, or where it sends it, changes; with
       // enforceOnEveryApply on every apply, which puts back what was changed in the UI.
@@ -185,7 +181,7 @@ export class WorkPoolUpsert extends Construct {
       // A resource of its own, replaced (which deletes the pool) only when the pool name changes:
       // a new URL, auth mode, CSRF flag or body updates its input in place, so the destroy-time
       // delete later reaches the pool where it is then, and the pool keeps its id and deployments.
-      this.deletion = new HclSafeDataResource(this, "work_pool_deletion", {
+      this.deletion = new DataResource(this, "work_pool_deletion", {
         input: target,
         triggersReplace: { pool_name: target.pool_name },
         dependsOn: [this.workPool],
