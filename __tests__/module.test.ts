@@ -6,10 +6,11 @@
  */
 import { parse } from "@cdktf/hcl2json";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { describeFormat, matches } from "../src/config/aws-formats";
+import { resolveConfigs } from "../src/config/pools";
 import { resolveConfig, ResolvedConfig } from "../src/config/resolve";
 import { PrefectEcsWorkerConfigInput } from "../src/config/schema";
 import { workerNames } from "../src/constructs/prefect-ecs-worker";
@@ -17,7 +18,7 @@ import { isRequired } from "../src/module/readme";
 import { MODULE_FILES, writeModule } from "../src/module/write-module";
 import { MODULE_NAME } from "../src/module/worker-module";
 import { AWS_PROVIDER_REQUIREMENT, awsStackName } from "../src/stacks/worker-aws-stack";
-import { NAME_VARIABLES } from "../src/stacks/worker-variables";
+import { moduleDefaultName, NAME_VARIABLES, poolNameRule } from "../src/stacks/worker-variables";
 import { workPoolStackName } from "../src/work-pool/work-pool-stack";
 import { awsOutputsState, exampleAwsOutputs } from "./support/aws-state";
 import { expectSameFiles, fileTree } from "./support/files";
@@ -112,23 +113,36 @@ describe.each([
     expect(main).not.toContain("terraform_remote_state");
   });
 
-  it("THEN every name the configuration uses is a variable named after its concept, defaulting to the configuration's value, validated by the formats synthesis checks", () => {
+  it("THEN every name the configuration uses is a variable named after its concept, validated by the formats synthesis checks; a name of the pool's own resources is null by default, a shared one defaults to the configuration's value", () => {
     const variables = variablesOf(written.document);
     const names = workerNames(written.config);
     const used = NAME_VARIABLES.filter(({ name }) => names[name] !== undefined);
     expect(used.length).toBeGreaterThan(12);
+    const perPool = used.filter((entry) => poolNameRule(written.config, entry) !== undefined).map(({ variable }) => variable);
+    expect(perPool).toEqual(expect.arrayContaining(["execution_role_name", "events_queue_name", "worker_service_name"]));
+    expect(perPool).not.toContain("work_pool_name");
     for (const { variable, name, formats, conditions, distinctFrom } of NAME_VARIABLES) {
       if (names[name] === undefined) {
         expect({ variable, declared: variable in variables }).toEqual({ variable, declared: false });
         continue;
       }
-      expect({ variable, default: variables[variable].default }).toEqual({ variable, default: names[name] });
+      const ownResource = perPool.includes(variable);
+      expect({ variable, default: variables[variable].default }).toEqual({ variable, default: ownResource ? null : names[name] });
       const messages = (variables[variable].validation ?? []).map((v) => v.error_message);
       const distinct = (distinctFrom ?? []).filter((other) => other in variables).map((other) => `${variable} must differ from ${other}.`);
       const further = (conditions ?? []).map((c) => c.errorMessage);
-      expect(messages).toEqual([...formats(written.config).map((format) => expect.stringContaining(describeFormat(format))), ...further, ...distinct]);
-      // The default passes what the validation checks.
+      const nullable = ownResource ? " (or null)." : ".";
+      expect(messages).toEqual([...formats(written.config).map((format) => `${variable} must be ${describeFormat(format)}${nullable}`), ...further, ...distinct]);
       for (const format of formats(written.config)) expect({ variable, format, ok: matches(format, names[name] as string) }).toEqual({ variable, format, ok: true });
+    }
+  });
+
+  it("THEN local.default_names declares every name of the pool's own resources, and for the configuration's pool moduleDefaultName gives the configuration's names", () => {
+    const defaults = (written.document.locals as Json).default_names as Json;
+    const names = workerNames(written.config);
+    for (const entry of NAME_VARIABLES.filter((e) => poolNameRule(written.config, e) !== undefined)) {
+      expect({ variable: entry.variable, declared: typeof defaults[entry.variable] }).toEqual({ variable: entry.variable, declared: "string" });
+      expect({ variable: entry.variable, name: moduleDefaultName(written.config, entry, written.config.workPoolName) }).toEqual({ variable: entry.variable, name: names[entry.name] });
     }
   });
 
@@ -165,6 +179,28 @@ describe.each([
       if (!isRequired(variable)) expect({ name, default: JSON.parse(defaultCell.replace(/^`|`$/g, "").replace(/\\\|/g, "|")) }).toEqual({ name, default: variable.default });
     }
     expect(table("Outputs").map(([name]) => name).sort()).toEqual(Object.keys(written.document.output as Json).sort());
+  });
+});
+
+/** Pool names that take each path of derivedName: as is, its slug (upper case, _ for ECR), shortened with a hash, an empty slug. */
+const TRICKY_POOLS = ["data-team", "ML_Team", `Team_${"x".repeat(70)}`, "z".repeat(210), "-_-", "a", "Data__Team--7"];
+
+describe.each([
+  { name: "the guide's defaults", input: GUIDE },
+  { name: "the other shapes", input: OTHER_SHAPES },
+])("moduleDefaultName, GIVEN $name", ({ input }) => {
+  it("WHEN a pool is not the configuration's THEN each name of its own resources is the name a configuration of several pools gives it (the cluster aside: the module creates one per pool), and fits AWS's format", () => {
+    const config = resolveConfig(input);
+    for (const pool of TRICKY_POOLS.filter((pool) => pool !== config.workPoolName)) {
+      const [, other] = resolveConfigs({ ...input, pools: [{ workPool: { name: "first" } }, { workPool: { ...input.workPool, name: pool } }] });
+      const names = workerNames(other);
+      for (const entry of NAME_VARIABLES.filter((e) => poolNameRule(config, e) !== undefined)) {
+        const name = moduleDefaultName(config, entry, pool) as string;
+        for (const format of entry.formats(config)) expect({ pool, variable: entry.variable, format, ok: matches(format, name) }).toEqual({ pool, variable: entry.variable, format, ok: true });
+        if (entry.variable === "cluster_name") expect(name).toBe(`${workerNames(config).cluster}-${pool}`);
+        else expect({ pool, variable: entry.variable, name }).toEqual({ pool, variable: entry.variable, name: names[entry.name] });
+      }
+    }
   });
 });
 
@@ -284,31 +320,18 @@ function comparable(change: Change): Json {
 
 describeWithTerraform("The module with real Terraform", () => {
   it("GIVEN a root module calling it for two pools with for_each and a provider block WHEN validated and planned offline THEN terraform fmt changes nothing in the module, and both pools plan every resource under their own names and tags", () => {
-    const { config, outdir, folder, document } = writeFor(GUIDE);
+    const { config, outdir, folder } = writeFor(GUIDE);
     terraformOk(folder, ["fmt", "-check", "-diff", "-no-color"]);
-    const variables = variablesOf(document);
-    const perPool = (pool: string) =>
-      NAME_VARIABLES.filter(({ variable }) => variable in variables && variable !== "work_pool_name")
-        .map(({ variable }) => `      ${variable} = "${String(variables[variable].default)}-${pool}"`)
-        .join("\n");
+    const pools = ["data-team", `ML_Team_${"x".repeat(60)}`];
     writeRoot(
       outdir,
       config.region,
       [
-        "locals {",
-        "  pools = {",
-        ...["data-team", "ml-team"].map((pool) => `    "${pool}" = {\n${perPool(pool)}\n    }`),
-        "  }",
-        "}",
-        "",
         `module "prefect_worker" {`,
         `  source   = "./modules/${MODULE_NAME}"`,
-        "  for_each = local.pools",
+        `  for_each = toset(${JSON.stringify(pools)})`,
         "",
-        "  work_pool_name = each.key",
-        ...Object.keys(variables)
-          .filter((name) => NAME_VARIABLES.some(({ variable }) => variable === name) && name !== "work_pool_name")
-          .map((name) => `  ${name} = each.value.${name}`),
+        "  work_pool_name  = each.key",
         '  vpc_id          = "vpc-12345678"',
         '  subnet_ids      = ["subnet-12345678"]',
         "  prefect_api_key = var.prefect_api_key",
@@ -324,12 +347,13 @@ describeWithTerraform("The module with real Terraform", () => {
     expect(output).not.toMatch(/warning/i);
     const changes = json.resource_changes ?? [];
     const stackResources = Object.entries(synthesize(GUIDE).json.resource).flatMap(([type, byName]) => Object.keys(byName).map((name) => `${type}.${name}`));
-    for (const pool of ["data-team", "ml-team"]) {
+    const executionRole = NAME_VARIABLES.find(({ variable }) => variable === "execution_role_name") as (typeof NAME_VARIABLES)[number];
+    for (const pool of pools) {
       const prefix = `module.prefect_worker["${pool}"].`;
       const mine = changes.filter((c) => c.address.startsWith(prefix) && c.mode === "managed");
       expect(mine.map((c) => c.address.slice(prefix.length)).sort()).toEqual([...stackResources, "terraform_data.work_pool"].sort());
       const role = mine.find((c) => c.address === `${prefix}aws_iam_role.execution_role`)?.change.after;
-      expect(role?.name).toBe(`ecsTaskExecutionRole-${pool}`);
+      expect(role?.name).toBe(moduleDefaultName(config, executionRole, pool));
       expect(role?.tags_all).toEqual({ team: pool, PrefectWorkPool: pool, ManagedBy: "prefect-ecs-worker-cdktf" });
       const work = mine.find((c) => c.address === `${prefix}terraform_data.work_pool`)?.change.after as { input: Json };
       expect(work.input.pool_name).toBe(pool);
@@ -340,6 +364,42 @@ describeWithTerraform("The module with real Terraform", () => {
     );
     expect(named.length).toBeGreaterThan(20);
     expect(new Set(named).size).toBe(named.length);
+  });
+
+  it.each([
+    { name: "the guide's defaults", input: GUIDE },
+    { name: "the other shapes", input: OTHER_SHAPES },
+  ])("GIVEN $name WHEN Terraform evaluates the module's default names for pools that take every path of the shortening THEN they are moduleDefaultName's, name for name", ({ input }) => {
+    const { config, outdir, document } = writeFor(input);
+    const locals = document.locals as Json;
+    // The module's own expressions, evaluated for many pools in one apply that creates nothing.
+    const names = join(outdir, "names");
+    mkdirSync(names);
+    writeFileSync(
+      join(names, "main.tf.json"),
+      JSON.stringify({
+        variable: { work_pool_name: { type: "string" } },
+        locals: Object.fromEntries(["pool_slug", "pool_hash", "pool_name_forms", "default_names"].map((key) => [key, locals[key]])),
+        output: { default_names: { value: "${local.default_names}" } },
+      }),
+    );
+    const pools = [config.workPoolName, ...TRICKY_POOLS];
+    writeFileSync(
+      join(outdir, "main.tf.json"),
+      JSON.stringify({
+        module: { names: { source: "./names", for_each: "${toset(" + JSON.stringify(pools) + ")}", work_pool_name: "${each.key}" } },
+        output: { names: { value: "${{for pool, instance in module.names : pool => instance.default_names}}" } },
+      }),
+    );
+    terraformOk(outdir, ["init", "-input=false", "-no-color"]);
+    terraformOk(outdir, ["apply", "-input=false", "-no-color", "-auto-approve"]);
+    const evaluated = JSON.parse(terraformOk(outdir, ["output", "-json", "names"]).stdout) as Record<string, Record<string, string>>;
+    const perPool = NAME_VARIABLES.filter((entry) => poolNameRule(config, entry) !== undefined);
+    expect(perPool.length).toBeGreaterThan(10);
+    for (const pool of pools) {
+      const expected = Object.fromEntries(perPool.map((entry) => [entry.variable, moduleDefaultName(config, entry, pool)]));
+      expect({ pool, names: evaluated[pool] }).toEqual({ pool, names: expected });
+    }
   });
 
   it("GIVEN the README's usage example as a root module WHEN validated THEN Terraform accepts it", () => {
@@ -362,7 +422,7 @@ describeWithTerraform("The module with real Terraform", () => {
       return (result.stdout + result.stderr).replace(/\s*│\s*/g, " ").replace(/\s+/g, " ");
     };
     const bad = (variable: string) => (variable === "ecr_repository_name" ? "a".repeat(257) : "");
-    const defaultOf = (variable: string) => String(variables[variable].default);
+    const defaultOf = (variable: string) => String(moduleDefaultName(written.config, NAME_VARIABLES.find((entry) => entry.variable === variable) as (typeof NAME_VARIABLES)[number], written.config.workPoolName));
     beforeAll(() => {
       written = writeFor(OTHER_SHAPES);
       variables = variablesOf(written.document);

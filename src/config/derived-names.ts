@@ -35,3 +35,32 @@ export function derivedName(pool: string, name: (pool: string) => string, format
   // No pool-derived form fits this format: the caller reports it.
   return name(pool);
 }
+
+/** A name made of the pool name between a fixed prefix and suffix, fitting an AWS format. */
+export interface PoolNameTemplate {
+  readonly prefix: string;
+  readonly suffix: string;
+  readonly format: AwsFormatName;
+}
+
+const template = (prefix: string, suffix: string, format: AwsFormatName): PoolNameTemplate => ({ prefix, suffix, format });
+
+/** The names a configuration derives from its pool name unless it sets them, by configuration field. */
+export const POOL_NAME_TEMPLATES = {
+  "eventsQueue.name": template("", "-events", "sqsQueueName"),
+  "eventsQueue.deadLetterQueueName": template("", "-events-dlq", "sqsQueueName"),
+  "eventsQueue.ruleName": template("", "-task-state-changes", "eventRuleName"),
+  "logs.groupName": template("/ecs/prefect-worker/", "", "logGroupName"),
+  "flowRunLogs.groupName": template("/ecs/prefect-flow-runs/", "", "logGroupName"),
+  "ecr.repositoryName": template("", "-flows", "ecrRepositoryName"),
+} as const satisfies Record<string, PoolNameTemplate>;
+
+/** The SSM parameter a configuration creates for the credential unless it names one (secret.name). */
+export function ssmSecretNameTemplate(environmentName: "PREFECT_API_KEY" | "PREFECT_API_AUTH_STRING"): PoolNameTemplate {
+  return template("/prefect/", `/api/${environmentName === "PREFECT_API_AUTH_STRING" ? "auth-string" : "key"}`, "ssmParameterName");
+}
+
+/** A pool's name from a template, shortened as derivedName shortens it. */
+export function nameFromTemplate(pool: string, { prefix, suffix, format }: PoolNameTemplate): string {
+  return derivedName(pool, (p) => `${prefix}${p}${suffix}`, format);
+}

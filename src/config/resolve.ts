@@ -7,7 +7,7 @@ import { z } from "zod";
 import { AWS_FORMATS, AwsFormatName, describeFargateMemory, describeFormat, FARGATE_MEMORY_BY_CPU, matches } from "./aws-formats";
 import { BaseJobTemplate, customizeTemplate, validateBaseJobTemplate } from "../work-pool/base-job-template";
 import { ecsBaseJobTemplate } from "../work-pool/ecs-base-job-template";
-import { derivedName } from "./derived-names";
+import { nameFromTemplate, POOL_NAME_TEMPLATES, PoolNameTemplate, ssmSecretNameTemplate } from "./derived-names";
 import { ConfigError, ConfigProblem, fieldPath } from "./errors";
 import { CONFIG_SCHEMA, ParsedConfig, PolicyStatementConfig, STACK_TAG_KEYS } from "./schema";
 
@@ -375,21 +375,16 @@ class Resolver {
       network: this.resolveNetwork(),
       worker: this.checkWorker(),
       eventsQueue: {
-        name: this.derived("eventsQueue.name", c.eventsQueue.name, (p) => `${p}-events`, "sqsQueueName"),
-        deadLetterQueueName: this.derived(
-          "eventsQueue.deadLetterQueueName",
-          c.eventsQueue.deadLetterQueueName,
-          (p) => `${p}-events-dlq`,
-          "sqsQueueName",
-        ),
-        ruleName: this.derived("eventsQueue.ruleName", c.eventsQueue.ruleName, (p) => `${p}-task-state-changes`, "eventRuleName"),
+        name: this.derived("eventsQueue.name", c.eventsQueue.name),
+        deadLetterQueueName: this.derived("eventsQueue.deadLetterQueueName", c.eventsQueue.deadLetterQueueName),
+        ruleName: this.derived("eventsQueue.ruleName", c.eventsQueue.ruleName),
       },
       roles: this.resolveRoles(),
       workerImageRepository: ecrRepositoryOf(c.worker.image),
       flowRunTaskRole: this.resolveFlowRunTaskRole(),
       ecr: this.resolveEcr(),
       logs: {
-        groupName: this.derived("logs.groupName", c.logs.groupName, (p) => `/ecs/prefect-worker/${p}`, "logGroupName"),
+        groupName: this.derived("logs.groupName", c.logs.groupName),
         retentionInDays: c.logs.retentionInDays,
       },
       tags: this.checkTags(),
@@ -418,9 +413,13 @@ class Resolver {
   }
 
   /** A name the user gave, or one derived from the pool name (see derivedName); either must fit AWS's rules. */
-  private derived(field: string, explicit: string | undefined, name: (pool: string) => string, formatName: AwsFormatName): string {
+  private derived(field: keyof typeof POOL_NAME_TEMPLATES, explicit: string | undefined): string;
+  private derived(field: string, explicit: string | undefined, template: PoolNameTemplate): string;
+  private derived(field: string, explicit: string | undefined, template?: PoolNameTemplate): string {
     if (explicit !== undefined) return explicit;
-    const fallback = derivedName(this.config.workPool.name, name, formatName);
+    template ??= POOL_NAME_TEMPLATES[field as keyof typeof POOL_NAME_TEMPLATES];
+    const formatName = template.format;
+    const fallback = nameFromTemplate(this.config.workPool.name, template);
     if (this.valid(field, "workPool.name") && !matches(formatName, fallback)) {
       this.problem(
         field,
@@ -485,7 +484,7 @@ class Resolver {
     }
     if (s.store === "ssm") {
       // The default parameter name derives from the pool name, like the other derived names.
-      const name = this.derived("secret.name", s.name, (p) => `/prefect/${p}/api/${basic ? "auth-string" : "key"}`, "ssmParameterName");
+      const name = this.derived("secret.name", s.name, ssmSecretNameTemplate(environmentName));
       if (s.name !== undefined && this.valid("secret.store") && !matches("ssmParameterName", s.name)) {
         this.problem("secret.name", s.name, `must be ${AWS_FORMATS.ssmParameterName.allowed}`);
       }
@@ -528,7 +527,7 @@ class Resolver {
     }
     return {
       enabled: true,
-      groupName: this.derived("flowRunLogs.groupName", groupName, (p) => `/ecs/prefect-flow-runs/${p}`, "logGroupName"),
+      groupName: this.derived("flowRunLogs.groupName", groupName),
       retentionInDays,
     };
   }
@@ -698,7 +697,7 @@ class Resolver {
     }
     return {
       enabled: true,
-      repositoryName: this.derived("ecr.repositoryName", repositoryName, (p) => `${p}-flows`, "ecrRepositoryName"),
+      repositoryName: this.derived("ecr.repositoryName", repositoryName),
       imageTagMutability,
       keepImages,
     };

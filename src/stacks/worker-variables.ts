@@ -1,6 +1,7 @@
 import { TerraformLocal, TerraformVariable } from "cdktf";
 import { Construct } from "constructs";
 import { AWS_FORMATS, AwsFormatName, describeFormat, FARGATE_MEMORY_BY_CPU, IdFormat } from "../config/aws-formats";
+import { nameFromTemplate, POOL_NAME_TEMPLATES, PoolNameTemplate, ssmSecretNameTemplate } from "../config/derived-names";
 import { ResolvedConfig } from "../config/resolve";
 import { MAX_USER_TAGS } from "../config/schema";
 import { DefaultVpcOverrides } from "../constructs/network";
@@ -21,6 +22,12 @@ export interface NameVariable {
   readonly conditions?: readonly { readonly condition: string; readonly errorMessage: string }[];
   /** Name variables it must differ from (where declared), as synthesis's cross-field checks require. */
   readonly distinctFrom?: readonly string[];
+  /**
+   * Whether every pool of the module uses the same name (a cluster it does not create, a container
+   * name): its default is the configuration's value whatever work_pool_name is.
+   * @default false: a name of the pool's own resource, derived from work_pool_name (see moduleDefaultName)
+   */
+  readonly shared?: (config: ResolvedConfig) => boolean;
 }
 
 const only = (...formats: AwsFormatName[]) => () => formats;
@@ -37,6 +44,7 @@ export const NAME_VARIABLES: readonly NameVariable[] = [
     description: "Prefect work pool the worker polls and the work-pool step creates or updates; also the PrefectWorkPool tag.",
     // Its characters fit every AWS name and tag it goes into.
     formats: only("workPoolName"),
+    shared: () => true,
     conditions: [
       {
         condition: '${!startswith(lower(var.work_pool_name), "prefect")}',
@@ -44,8 +52,22 @@ export const NAME_VARIABLES: readonly NameVariable[] = [
       },
     ],
   },
-  { variable: "cluster_name", name: "cluster", field: "cluster.name", description: "ECS cluster of the worker and flow runs.", formats: only("ecsClusterName") },
-  { variable: "cluster_arn", name: "clusterArn", field: "cluster.existing", description: "ARN of the existing ECS cluster of the worker and flow runs.", formats: only("ecsClusterArn") },
+  {
+    variable: "cluster_name",
+    name: "cluster",
+    field: "cluster.name",
+    description: "ECS cluster of the worker and flow runs.",
+    formats: only("ecsClusterName"),
+    shared: (config) => config.cluster.mode === "existing",
+  },
+  {
+    variable: "cluster_arn",
+    name: "clusterArn",
+    field: "cluster.existing",
+    description: "ARN of the existing ECS cluster of the worker and flow runs.",
+    formats: only("ecsClusterArn"),
+    shared: () => true,
+  },
   {
     variable: "secret_name",
     name: "secret",
@@ -94,9 +116,71 @@ export const NAME_VARIABLES: readonly NameVariable[] = [
   { variable: "flow_run_log_group_name", name: "flowRunLogGroup", field: "flowRunLogs.groupName", description: "CloudWatch log group of flow runs.", formats: only("logGroupName") },
   { variable: "ecr_repository_name", name: "ecrRepository", field: "ecr.repositoryName", description: "ECR repository of flow images.", formats: only("ecrRepositoryName") },
   { variable: "worker_task_family", name: "workerFamily", field: "worker.family", description: "Task definition family of the worker.", formats: only("ecsName") },
-  { variable: "worker_container_name", name: "workerContainer", field: "worker.containerName", description: "Container name of the worker.", formats: only("ecsName") },
+  { variable: "worker_container_name", name: "workerContainer", field: "worker.containerName", description: "Container name of the worker.", formats: only("ecsName"), shared: () => true },
   { variable: "worker_service_name", name: "workerService", field: "worker.serviceName", description: "ECS service of the worker.", formats: only("ecsName") },
 ];
+
+/**
+ * How a name variable's default follows work_pool_name, or undefined for a shared name. A name the
+ * configuration derives from its pool name (eventsQueue.name is <pool>-events) keeps that rule; a name
+ * it fixes (roles.executionRoleName is ecsTaskExecutionRole) gets the pool name appended, as in a
+ * configuration of several pools. Either is shortened to AWS's limits as synthesis shortens names.
+ */
+export function poolNameRule(config: ResolvedConfig, entry: NameVariable): { readonly template: PoolNameTemplate; readonly fromConfiguration: boolean } | undefined {
+  const value = workerNames(config)[entry.name];
+  if (value === undefined || entry.shared?.(config)) return undefined;
+  const own =
+    entry.field === "secret.name"
+      ? config.secret?.store === "ssm"
+        ? ssmSecretNameTemplate(config.secret.environmentName)
+        : undefined
+      : (POOL_NAME_TEMPLATES as Record<string, PoolNameTemplate>)[entry.field];
+  if (own !== undefined && nameFromTemplate(config.workPoolName, own) === value) return { template: own, fromConfiguration: true };
+  const [format] = entry.formats(config);
+  return { template: { prefix: `${value}-`, suffix: "", format }, fromConfiguration: false };
+}
+
+/**
+ * The name a module instance for `pool` gives when the name variable is null: the configuration's
+ * name for the configuration's own pool, else derived from `pool` (poolNameRule). What the module's
+ * `local.default_names` computes in Terraform.
+ */
+export function moduleDefaultName(config: ResolvedConfig, entry: NameVariable, pool: string): string | undefined {
+  const rule = poolNameRule(config, entry);
+  if (rule === undefined || pool === config.workPoolName) return workerNames(config)[entry.name];
+  return nameFromTemplate(pool, rule.template);
+}
+
+/**
+ * The candidates derivedName tries, in order, as a Terraform expression over var.work_pool_name:
+ * the pool name, its slug, then the slug shortened one character at a time with a hash appended.
+ */
+const POOL_NAME_LOCALS = {
+  pool_slug: '${coalesce(trim(replace(lower(var.work_pool_name), "/[^a-z0-9]+/", "-"), "-"), "pool")}',
+  pool_hash: "${substr(sha256(var.work_pool_name), 0, 6)}",
+  pool_name_forms:
+    '${concat([var.work_pool_name, local.pool_slug], [for n in range(length(local.pool_slug) - 1, -1, -1) : join("-", compact([trimsuffix(substr(local.pool_slug, 0, n), "-"), local.pool_hash]))])}',
+};
+
+/** Terraform's form of moduleDefaultName for a name variable that is not shared (without the ${ }). */
+function defaultNameExpression(config: ResolvedConfig, entry: NameVariable): string {
+  const rule = poolNameRule(config, entry) as NonNullable<ReturnType<typeof poolNameRule>>;
+  const { prefix, suffix, format } = rule.template;
+  const candidate = `"${prefix}\${form}${suffix}"`;
+  const derived = `[for form in local.pool_name_forms : ${candidate} if ${formatTest(format, candidate)}][0]`;
+  if (rule.fromConfiguration) return derived;
+  return `var.work_pool_name == ${JSON.stringify(config.workPoolName)} ? ${JSON.stringify(workerNames(config)[entry.name])} : ${derived}`;
+}
+
+/** What a null name variable means, for its description. */
+function describeDefaultName(config: ResolvedConfig, entry: NameVariable): string {
+  const { template, fromConfiguration } = poolNameRule(config, entry) as NonNullable<ReturnType<typeof poolNameRule>>;
+  const own = workerNames(config)[entry.name];
+  const rule = `${template.prefix}<work_pool_name>${template.suffix}`;
+  return fromConfiguration
+    ? `null (the default): ${rule}, shortened to AWS's limits (${own} for ${config.workPoolName}).`
+    : `null (the default): ${own} for work pool ${config.workPoolName}, ${rule} for any other pool, shortened to AWS's limits.`;
+}
 
 export interface WorkerVariablesOptions {
   /**
@@ -142,26 +226,45 @@ export class WorkerVariables extends Construct {
     const names: Record<string, string> = {};
     if (module) {
       const defaults = workerNames(config);
-      for (const { variable, name, description, formats, conditions = [], distinctFrom = [] } of NAME_VARIABLES) {
-        const value = defaults[name];
-        if (value === undefined) continue;
+      const declared = NAME_VARIABLES.filter(({ name }) => defaults[name] !== undefined);
+      const perPool = declared.filter((entry) => poolNameRule(config, entry) !== undefined);
+      /** A name as the module uses it: the variable, or its default where it is null. */
+      const effective = (variable: string) => (perPool.some((entry) => entry.variable === variable) ? `coalesce(var.${variable}, local.default_names.${variable})` : `var.${variable}`);
+      for (const entry of declared) {
+        const { variable, name, description, formats, conditions = [], distinctFrom = [] } = entry;
+        const rule = poolNameRule(config, entry);
         // Variables come in the table's order, so the ones to differ from are declared already (Terraform 1.9+ may refer to them).
         const others = distinctFrom.filter((other) => other in vars);
-        names[name] = add(variable, {
+        const variableToken = add(variable, {
           type: "string",
-          description,
-          default: value,
-          // Null (a caller passing an optional value through) means the default.
-          nullable: false,
+          description: rule === undefined ? description : `${description} ${describeDefaultName(config, entry)}`,
+          ...(rule === undefined
+            ? // Null (a caller passing an optional value through) means the default.
+              { default: defaults[name], nullable: false }
+            : {}),
           validation: [
-            ...formats(config).map((format) => matchesFormat(variable, format)),
+            ...formats(config).map((format) => matchesFormat(variable, format, { nullable: rule !== undefined })),
             ...conditions,
             ...others.map((other) => ({
-              condition: `\${var.${variable} != var.${other}}`,
+              condition: `\${${effective(variable)} != ${effective(other)}}`,
               errorMessage: `${variable} must differ from ${other}.`,
             })),
           ],
-        }).stringValue;
+        });
+        // cdktf cannot write `default = null`; an override can.
+        if (rule !== undefined) variableToken.addOverride("default", null);
+        names[name] = rule === undefined ? variableToken.stringValue : `\${local.names.${variable}}`;
+      }
+      if (perPool.length > 0) {
+        for (const [id, expression] of Object.entries(POOL_NAME_LOCALS)) new TerraformLocal(this, id, expression).overrideLogicalId(id);
+        const defaultNames = new TerraformLocal(
+          this,
+          "default_names",
+          Object.fromEntries(perPool.map((entry) => [entry.variable, `\${${defaultNameExpression(config, entry)}}`])),
+        );
+        defaultNames.overrideLogicalId("default_names");
+        const effectiveNames = new TerraformLocal(this, "names", Object.fromEntries(perPool.map(({ variable }) => [variable, `\${${effective(variable)}}`])));
+        effectiveNames.overrideLogicalId("names");
       }
       this.tags = add("tags", {
         type: "map(string)",
@@ -319,24 +422,24 @@ export function secretVariableName(environmentName: string): string {
   return environmentName.toLowerCase();
 }
 
+/** A Terraform test (without the ${ }) that `value`, an expression, fits an AWS format. */
+function formatTest(formatName: AwsFormatName, value: string): string {
+  const { pattern, minLength, maxLength } = AWS_FORMATS[formatName] as IdFormat;
+  // RE2 has no lookahead: the length bounds a pattern cannot say are checked apart, as synthesis does.
+  const lengths = [minLength !== undefined ? `length(${value}) >= ${minLength}` : "", maxLength !== undefined ? `length(${value}) <= ${maxLength}` : ""];
+  return [...lengths.filter(Boolean), `can(regex(${JSON.stringify(pattern)}, ${value}))`].join(" && ");
+}
+
 function matchesFormat(
   variable: string,
   formatName: AwsFormatName,
   options: { nullable?: boolean; list?: boolean; map?: "keys" | "values"; allowEmpty?: boolean } = {},
 ): { condition: string; errorMessage: string } {
-  const { pattern, minLength, maxLength } = AWS_FORMATS[formatName] as IdFormat;
   const allowed = describeFormat(formatName);
-  const re = JSON.stringify(pattern);
-  // RE2 has no lookahead: the length bounds a pattern cannot say are checked apart, as synthesis does.
-  const lengthOk = (value: string) =>
-    [minLength !== undefined ? `length(${value}) >= ${minLength}` : "", maxLength !== undefined ? `length(${value}) <= ${maxLength}` : ""]
-      .filter(Boolean)
-      .map((check) => `${check} && `)
-      .join("");
   const each = options.map ? `${options.map}(var.${variable})` : options.list ? `var.${variable}` : undefined;
   const test = each
-    ? `${options.allowEmpty ? "" : `length(var.${variable}) > 0 && `}alltrue([for value in ${each} : ${lengthOk("value")}can(regex(${re}, value))])`
-    : `${lengthOk(`var.${variable}`)}can(regex(${re}, var.${variable}))`;
+    ? `${options.allowEmpty ? "" : `length(var.${variable}) > 0 && `}alltrue([for value in ${each} : ${formatTest(formatName, "value")}])`
+    : formatTest(formatName, `var.${variable}`);
   // Conditionals are lazy in Terraform, so a null never reaches regex().
   const condition = options.nullable ? `var.${variable} == null ? true : ${test}` : test;
   return {
