@@ -94,8 +94,6 @@ function usage(required: readonly [string, VariableBlock][]): string {
         "",
         "work_pool_name = each.key",
         ...required.map(([name]) => `${name} = var.${name}`),
-        'execution_role_name = "ecsTaskExecutionRole-${each.key}"',
-        'events_queue_name = "${each.key}-events"',
         "tags = { team = each.key }",
         "}",
       ].join("\n"),
