@@ -269,14 +269,16 @@ const GUIDE_ECS_TASKS_TRUST = [
     principals: [{ type: "Service", identifiers: ["ecs-tasks.amazonaws.com"] }],
   },
 ];
-/** The same, for tasks of our cluster's account and region only (confused deputy); the parts come from the cluster ARN. */
-const clusterPart = (i: number) => `\${element(split(":", aws_ecs_cluster.cluster.arn), ${i})}`;
+/** The same, for tasks of our cluster's account and region only (confused deputy); the parts come from the cluster ARN (local.cluster). */
+const clusterPart = (part: "partition" | "region" | "account_id" | "name") => `\${local.cluster.${part}}`;
+/** ECS ARNs start so in the cluster's partition, region and account. */
+const ECS_ARN = `arn:${clusterPart("partition")}:ecs:${clusterPart("region")}:${clusterPart("account_id")}`;
 const ECS_TASKS_TRUST = [
   {
     ...GUIDE_ECS_TASKS_TRUST[0],
     condition: [
-      { test: "StringEquals", variable: "aws:SourceAccount", values: [clusterPart(4)] },
-      { test: "ArnLike", variable: "aws:SourceArn", values: [`arn:${clusterPart(1)}:ecs:${clusterPart(3)}:${clusterPart(4)}:*`] },
+      { test: "StringEquals", variable: "aws:SourceAccount", values: [clusterPart("account_id")] },
+      { test: "ArnLike", variable: "aws:SourceArn", values: [`${ECS_ARN}:*`] },
     ],
   },
 ];
@@ -402,9 +404,8 @@ describe("GIVEN no configuration (the guide's own names) WHEN the AWS stack is s
       const policy = resourceOf(json(), "aws_iam_policy", "worker_task_policy");
       expect(policy.name).toBe("ecsTaskPolicy");
       const cluster = ref("aws_ecs_cluster.cluster", "arn");
-      const ecsArn = `arn:${clusterPart(1)}:ecs:${clusterPart(3)}:${clusterPart(4)}`;
-      const tasks = `${ecsArn}:task/\${element(split("/", aws_ecs_cluster.cluster.arn), 1)}/*`;
-      const ourFamilies = `${ecsArn}:task-definition/prefect_my-ecs-pool_????????-????-????-????-????????????:*`;
+      const tasks = `${ECS_ARN}:task/${clusterPart("name")}/*`;
+      const ourFamilies = `${ECS_ARN}:task-definition/prefect_my-ecs-pool_????????-????-????-????-????????????:*`;
       const inCluster = { test: "ArnEquals", variable: "ecs:cluster", values: [cluster] };
       expect(permissionsOf(statementsOf(json(), policy.policy))).toEqual([
         {
@@ -528,7 +529,7 @@ describe("GIVEN no configuration (the guide's own names) WHEN the AWS stack is s
         detail: {
           clusterArn: [ref("aws_ecs_cluster.cluster", "arn")],
           // prefect-aws names the families prefect_<pool>_<id>; ECS events carry no tags.
-          taskDefinitionArn: [{ prefix: `arn:${clusterPart(1)}:ecs:${clusterPart(3)}:${clusterPart(4)}:task-definition/prefect_my-ecs-pool_` }],
+          taskDefinitionArn: [{ prefix: `${ECS_ARN}:task-definition/prefect_my-ecs-pool_` }],
         },
       });
     });

@@ -328,7 +328,8 @@ export const EXAMPLE_SECRET_SUFFIX = "AbCdEf";
  * the stack's policies use: ARNs (and names) of the resources the stack
  * creates, built from their literal names in `json`, plus `var.aws_region`,
  * `data.aws_partition.current.partition` and
- * `data.aws_caller_identity.current.account_id`. Resources whose name is not a
+ * `data.aws_caller_identity.current.account_id`, and the locals made of strings
+ * over those (`local.cluster.account_id`). Resources whose name is not a
  * literal are left out (rendering a policy that needs them then throws).
  */
 export function exampleRefs(json: TerraformJson, env: ExampleEnvironment = EXAMPLE_ENVIRONMENT): TerraformRefs {
@@ -365,7 +366,23 @@ export function exampleRefs(json: TerraformJson, env: ExampleEnvironment = EXAMP
       if (type === "aws_sqs_queue") refs[`${type}.${logicalName}.url`] = `https://sqs.${region}.amazonaws.com/${account}/${name}`;
     }
   }
+  // Locals of strings over those references (local.cluster's ARN parts): `local.<name>` or `local.<name>.<key>`.
+  // One that cannot be evaluated is left out; a policy using it then throws naming it.
+  for (const [name, value] of Object.entries(json.locals ?? {})) {
+    const entries = typeof value === "string" ? [[`local.${name}`, value]] : isStringRecord(value) ? Object.entries(value).map(([key, v]) => [`local.${name}.${key}`, v]) : [];
+    for (const [reference, template] of entries) {
+      try {
+        refs[reference] = interpolate(template, refs, reference);
+      } catch {
+        // not evaluable with these example values
+      }
+    }
+  }
   return refs;
+}
+
+function isStringRecord(value: unknown): value is Record<string, string> {
+  return typeof value === "object" && value !== null && !Array.isArray(value) && Object.values(value).every((v) => typeof v === "string");
 }
 
 function literal(value: unknown): string | undefined {

@@ -1,10 +1,11 @@
 import { DataAwsIamPolicyDocument } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { Construct } from "constructs";
-import { clusterParts, ecsArnOf, IamPolicyStyle } from "./worker-policy";
+import { ClusterArnParts, ecsArnOf } from "./cluster";
+import { IamPolicyStyle } from "./worker-policy";
 
 export interface EcsTasksTrustPolicyProps {
   /** The cluster the tasks run in: its partition, region and account bound the trust. */
-  readonly clusterArn: string;
+  readonly cluster: ClusterArnParts;
   /**
    * "guide": the guide's trust-policy.json as printed, without the confused-deputy conditions.
    * @default "least-privilege"
@@ -24,7 +25,7 @@ export class EcsTasksTrustPolicy extends Construct {
 
   constructor(scope: Construct, id: string, props: EcsTasksTrustPolicyProps) {
     super(scope, id);
-    const account = clusterParts(props.clusterArn).account;
+    const { cluster } = props;
     this.document = new DataAwsIamPolicyDocument(this, "document", {
       statement: [
         {
@@ -36,8 +37,8 @@ export class EcsTasksTrustPolicy extends Construct {
             props.style === "guide"
               ? undefined
               : [
-                  { test: "StringEquals", variable: "aws:SourceAccount", values: [account] },
-                  { test: "ArnLike", variable: "aws:SourceArn", values: [ecsArnOf(props.clusterArn, "*")] },
+                  { test: "StringEquals", variable: "aws:SourceAccount", values: [cluster.accountId] },
+                  { test: "ArnLike", variable: "aws:SourceArn", values: [ecsArnOf(cluster, "*")] },
                 ],
         },
       ],

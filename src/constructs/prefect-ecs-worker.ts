@@ -196,7 +196,7 @@ export class PrefectEcsWorker extends Construct {
         ? { ...config.cluster, name: name("cluster") }
         : { ...config.cluster, name: names.cluster, arn: names.clusterArn };
     this.cluster = new WorkerCluster(this, "cluster", { cluster });
-    const trust = new EcsTasksTrustPolicy(this, "trust", { clusterArn: this.cluster.arn, style: config.iamPolicies });
+    const trust = new EcsTasksTrustPolicy(this, "trust", { cluster: this.cluster, style: config.iamPolicies });
 
     if (config.secret) {
       this.apiSecret = new WorkerApiSecret(this, "api_secret", {
@@ -266,7 +266,7 @@ export class PrefectEcsWorker extends Construct {
       deadLetterQueueName: name("eventsDeadLetterQueue"),
       ruleName: name("eventsRule"),
       clusterArn: this.cluster.arn,
-      taskDefinitionArnPrefix: flowRunTaskDefinitionArnPrefix(this.cluster.arn, workPoolName),
+      taskDefinitionArnPrefix: flowRunTaskDefinitionArnPrefix(this.cluster, workPoolName),
       policyStyle: config.iamPolicies,
     });
     if (config.flowRunTaskRole.enabled) {
@@ -293,7 +293,7 @@ export class PrefectEcsWorker extends Construct {
       style: config.iamPolicies,
       workPoolName,
       deregisterTaskDefinitions: config.workPool.autoDeregisterTaskDefinitions,
-      clusterArn: this.cluster.arn,
+      cluster: this.cluster,
       // Only what flow runs use: never the worker's own execution role (unless the guide's single role is both).
       passRoleArns: [this.flowRunExecutionRole.role.arn, ...(this.flowRunTaskRole ? [this.flowRunTaskRole.role.arn] : [])],
       eventsQueueArn: this.eventsQueue.queue.arn,

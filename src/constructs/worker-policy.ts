@@ -1,5 +1,6 @@
 import { DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-aws-iam-policy-document";
 import { Fn, Token } from "cdktf";
+import { ClusterArnParts, ClusterReference, ecsArnOf } from "./cluster";
 
 /** How the worker's policies are written. */
 export type IamPolicyStyle = "least-privilege" | "guide";
@@ -77,22 +78,16 @@ export function flowRunFamilyPrefix(workPoolName: string): string {
 const UUID_PATTERN = "????????-????-????-????-????????????";
 
 /** Where the ARNs of a pool's flow-run task definitions start (the EventBridge rule's prefix match). */
-export function flowRunTaskDefinitionArnPrefix(clusterArn: string, workPoolName: string): string {
-  return ecsArnOf(clusterArn, `task-definition/${flowRunFamilyPrefix(workPoolName)}`);
-}
-
-/** An ECS ARN in the cluster's partition, region and account. */
-export function ecsArnOf(clusterArn: string, resource: string): string {
-  const c = clusterParts(clusterArn);
-  return `arn:${c.partition}:ecs:${c.region}:${c.account}:${resource}`;
+export function flowRunTaskDefinitionArnPrefix(cluster: ClusterArnParts, workPoolName: string): string {
+  return ecsArnOf(cluster, `task-definition/${flowRunFamilyPrefix(workPoolName)}`);
 }
 
 export interface WorkerPolicyProps {
   readonly style: IamPolicyStyle;
   /** The work pool: its flow-run families and the tag its flow runs carry bound what the worker may touch. */
   readonly workPoolName: string;
-  /** ARN of the cluster flow runs start in (may be a Terraform reference). */
-  readonly clusterArn: string;
+  /** The cluster flow runs start in: its ARN and parts (WorkerCluster; may be Terraform references). */
+  readonly cluster: ClusterReference;
   /** Roles the worker may pass to flow-run tasks: the execution role and the flow-run task role. */
   readonly passRoleArns: string[];
   readonly eventsQueueArn: string;
@@ -105,17 +100,6 @@ export interface WorkerPolicyProps {
   readonly flowRunLogGroupArn?: string;
 }
 
-/** ARN parts of the cluster, so the policy needs no account lookup (a plan stays offline). */
-export function clusterParts(clusterArn: string) {
-  const part = (index: number) => Fn.element(Fn.split(":", clusterArn), index);
-  return {
-    partition: part(1),
-    region: part(3),
-    account: part(4),
-    name: Fn.element(Fn.split("/", clusterArn), 1),
-  };
-}
-
 /**
  * The worker task role's managed policy: exactly the calls the Prefect ECS
  * worker and its observer make (shared/spec/worker-aws-calls.md), on exactly
@@ -125,14 +109,14 @@ export function workerPolicyStatements(props: WorkerPolicyProps): DataAwsIamPoli
   if (props.style === "guide") {
     return [{ sid: "PrefectEcsWorker", effect: "Allow", actions: [...GUIDE_WORKER_ACTIONS], resources: ["*"] }];
   }
-  const ecsArn = (resource: string) => ecsArnOf(props.clusterArn, resource);
-  const inCluster = { test: "ArnEquals", variable: "ecs:cluster", values: [props.clusterArn] };
+  const { cluster } = props;
+  const inCluster = { test: "ArnEquals", variable: "ecs:cluster", values: [cluster.arn] };
   const poolTag = prefectAwsTagValue(props.workPoolName);
   // Pools that share a cluster see only their own tasks: prefect-aws tags each flow run with its pool.
   const taggedForOurPool = { test: "StringEquals", variable: `aws:RequestTag/${WORK_POOL_TAG_KEY}`, values: [poolTag] };
   const ofOurPool = { test: "StringEquals", variable: `aws:ResourceTag/${WORK_POOL_TAG_KEY}`, values: [poolTag] };
-  const ourFamilies = `${flowRunTaskDefinitionArnPrefix(props.clusterArn, props.workPoolName)}${UUID_PATTERN}:*`;
-  const tasksOfCluster = ecsArn(`task/${clusterParts(props.clusterArn).name}/*`);
+  const ourFamilies = `${flowRunTaskDefinitionArnPrefix(cluster, props.workPoolName)}${UUID_PATTERN}:*`;
+  const tasksOfCluster = ecsArnOf(cluster, `task/${cluster.name}/*`);
   const statements: DataAwsIamPolicyDocumentStatement[] = [
     {
       sid: "NoResourceLevelPermissionsExist",
