@@ -30,6 +30,9 @@ function id(formatName: AwsFormatName) {
 /** Tags the stack adds to every resource itself (provider default_tags, see worker-aws-stack.ts). */
 export const STACK_TAG_KEYS = ["PrefectWorkPool", "ManagedBy"] as const;
 /** User tags allowed: AWS's limit per resource, less the tags the stack adds. */
+/** The longest work pool description Prefect accepts. */
+export const MAX_WORK_POOL_DESCRIPTION = 5000;
+
 export const MAX_USER_TAGS = AWS_MAX_TAGS_PER_RESOURCE - STACK_TAG_KEYS.length;
 
 /** Prefect work pool names match this. */
@@ -127,7 +130,7 @@ export const CONFIG_SCHEMA = z
             "Synthesize the work-pool stack, which creates or updates the pool through the Prefect API at apply time " +
               "and sets its defaults (cluster, VPC, subnets, roles, secret) from the AWS stack.",
           ),
-        description: z.string().max(5000).optional().describe("Description of the work pool, shown in the Prefect UI."),
+        description: z.string().max(MAX_WORK_POOL_DESCRIPTION).optional().describe("Description of the work pool, shown in the Prefect UI."),
         concurrencyLimit: z
           .number()
           .int()

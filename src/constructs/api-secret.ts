@@ -2,6 +2,7 @@ import { DataAwsIamPolicyDocumentStatement } from "@cdktf/provider-aws/lib/data-
 import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
 import { SecretsmanagerSecretVersion } from "@cdktf/provider-aws/lib/secretsmanager-secret-version";
 import { SsmParameter } from "@cdktf/provider-aws/lib/ssm-parameter";
+import { Fn, Token } from "cdktf";
 import { Construct } from "constructs";
 import { ResolvedSecret } from "../config/resolve";
 import { ssmParameterArn } from "./ssm-parameter-arn";
@@ -24,6 +25,18 @@ export interface WorkerApiSecretProps {
    * @default 1
    */
   readonly valueVersion?: number;
+  /**
+   * Customer-managed KMS key of the secret, a literal or a Terraform reference; whether one is given
+   * decides whether the read statements include kms:Decrypt on it.
+   * @default secret.kmsKeyArn (none: the AWS-managed key)
+   */
+  readonly kmsKeyArn?: string;
+  /**
+   * secret.mode "existing": the secret's ARN or, when secret.existingParameterName is set, the SSM
+   * parameter's name; a literal or a Terraform reference.
+   * @default secret.existingArn ?? secret.existingParameterName
+   */
+  readonly existing?: string;
 }
 
 /**
@@ -51,13 +64,18 @@ export class WorkerApiSecret extends Construct {
       throw new Error(`WorkerApiSecret: secret.valueSource "ephemeral-variable" needs props.value (the ephemeral variable)`);
     }
 
+    const kmsKeyArn = props.kmsKeyArn ?? secret.kmsKeyArn;
+    // The shape (an ARN or a parameter's name) is the configuration's; the value may be a reference.
+    const existingByArn = secret.existingArn !== undefined;
+    const existing = props.existing ?? secret.existingArn ?? secret.existingParameterName;
     if (secret.mode === "existing") {
-      this.arn = secret.existingArn ?? ssmParameterArn(this, props.partition, props.region, secret.existingParameterName as string);
+      if (existing === undefined) throw new Error("WorkerApiSecret: an existing secret needs its ARN or parameter name");
+      this.arn = existingByArn ? existing : ssmParameterArn(this, props.partition, props.region, existing);
     } else if (secret.store === "secretsmanager") {
       this.secretsManagerSecret = new SecretsmanagerSecret(this, "secret", {
         name: secret.name,
         description,
-        kmsKeyId: secret.kmsKeyArn,
+        kmsKeyId: kmsKeyArn,
         recoveryWindowInDays: secret.recoveryWindowInDays,
       });
       this.secretsManagerSecret.overrideLogicalId("prefect_api_secret");
@@ -75,7 +93,7 @@ export class WorkerApiSecret extends Construct {
         name: secret.name as string,
         description,
         type: "SecureString",
-        keyId: secret.kmsKeyArn,
+        keyId: kmsKeyArn,
         valueWo: props.value,
         valueWoVersion: props.valueVersion ?? 1,
       });
@@ -91,17 +109,17 @@ export class WorkerApiSecret extends Construct {
         resources: [this.arn],
       },
     ];
-    if (secret.kmsKeyArn) {
+    if (kmsKeyArn) {
       // Only for this secret, through its service: the encryption context is the one each service sets
       // (SecretARN for Secrets Manager, PARAMETER_ARN for Parameter Store).
       const secretsManager = secret.store === "secretsmanager";
       // An existing secret given by ARN may live in another region; its service endpoint is that region's.
-      const region = secret.existingArn?.split(":")[3] ?? props.region;
+      const region = existingByArn ? arnRegion(existing as string) : props.region;
       this.readStatements.push({
         sid: "DecryptPrefectApiSecret",
         effect: "Allow",
         actions: ["kms:Decrypt"],
-        resources: [secret.kmsKeyArn],
+        resources: [kmsKeyArn],
         condition: [
           {
             test: "StringEquals",
@@ -117,4 +135,9 @@ export class WorkerApiSecret extends Construct {
       });
     }
   }
+}
+
+/** The region field of an ARN, a literal or a Terraform reference. */
+function arnRegion(arn: string): string {
+  return Token.isUnresolved(arn) ? Token.asString(Fn.element(Fn.split(":", arn), 3)) : arn.split(":")[3];
 }

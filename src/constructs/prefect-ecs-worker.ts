@@ -46,6 +46,12 @@ export interface WorkerSettings {
   readonly secretValue?: string;
   /** Bump to rewrite the secret value. @default 1 */
   readonly secretValueVersion?: number;
+  /** The secret's customer-managed KMS key, when the configuration has one. @default config.secret.kmsKeyArn */
+  readonly secretKmsKeyArn?: string;
+  /** An existing secret's ARN, or its SSM parameter's name, as the configuration gives it. @default config.secret's */
+  readonly existingSecret?: string;
+  /** Buckets of the flow-run task role, when the configuration grants some. @default config.flowRunTaskRole.s3Buckets */
+  readonly flowRunS3Buckets?: string[];
   /** Names of the work pool and the AWS resources (the module passes variables). @default workerNames(config) */
   readonly names?: WorkerNames;
 }
@@ -205,6 +211,8 @@ export class PrefectEcsWorker extends Construct {
         region,
         value: settings.secretValue,
         valueVersion: settings.secretValueVersion,
+        kmsKeyArn: settings.secretKmsKeyArn ?? config.secret.kmsKeyArn,
+        existing: settings.existingSecret ?? config.secret.existingArn ?? config.secret.existingParameterName,
       });
     }
     const style = config.iamPolicies;
@@ -275,7 +283,7 @@ export class PrefectEcsWorker extends Construct {
         policyName: name("flowRunTaskPolicy"),
         assumeRolePolicy: trust.json,
         partition,
-        s3Buckets: config.flowRunTaskRole.s3Buckets,
+        s3Buckets: settings.flowRunS3Buckets ?? config.flowRunTaskRole.s3Buckets,
         statements: config.flowRunTaskRole.statements,
         style,
       });

@@ -3,7 +3,7 @@ import { IamPolicy } from "@cdktf/provider-aws/lib/iam-policy";
 import { IamRole } from "@cdktf/provider-aws/lib/iam-role";
 import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { IamRolePolicyAttachment } from "@cdktf/provider-aws/lib/iam-role-policy-attachment";
-import { ITerraformDependable } from "cdktf";
+import { Fn, ITerraformDependable, Token } from "cdktf";
 import { Construct } from "constructs";
 import { PolicyStatementConfig } from "../config/schema";
 import { attachInlinePolicy, attachManagedPolicy, createRole } from "./iam-policy";
@@ -149,7 +149,10 @@ export interface FlowRunTaskRoleProps {
   readonly policyName?: string;
   readonly assumeRolePolicy: string;
   readonly partition: string;
-  /** Buckets flow runs may use (the guide's runner-task-policy.json, per bucket). */
+  /**
+   * Buckets flow runs may use (the guide's runner-task-policy.json, per bucket): names, or a Terraform
+   * reference to a non-empty list of names (the statements exist either way).
+   */
   readonly s3Buckets: readonly string[];
   /**
    * "guide" keeps the guide's s3:PutObjectAcl, which flow runs do not need (buckets own their objects).
@@ -192,7 +195,7 @@ export class FlowRunTaskRole extends Construct {
 
 function s3Statements(partition: string, buckets: readonly string[], style: IamPolicyStyle): DataAwsIamPolicyDocumentStatement[] {
   if (buckets.length === 0) return [];
-  const bucketArns = buckets.map((bucket) => `arn:${partition}:s3:::${bucket}`);
+  const bucketArns = formatEach("arn:%s:s3:::%s", [partition], buckets);
   return [
     { sid: "ListBuckets", effect: "Allow", actions: ["s3:ListBucket", "s3:GetBucketLocation"], resources: bucketArns },
     {
@@ -205,9 +208,18 @@ function s3Statements(partition: string, buckets: readonly string[], style: IamP
         "s3:GetObjectAcl",
         "s3:DeleteObject",
       ],
-      resources: bucketArns.map((arn) => `${arn}/*`),
+      resources: formatEach("%s/*", [], bucketArns),
     },
   ];
+}
+
+/**
+ * `template` for each of `values` (literals, or a Terraform reference to a list): its %s filled by `args`,
+ * then by the value, as Terraform's formatlist() does.
+ */
+function formatEach(template: string, args: readonly string[], values: readonly string[]): string[] {
+  if (Token.isUnresolved(values)) return Token.asList(Fn.formatlist(template, [...args, values]));
+  return values.map((value) => [...args, value].reduce((text, arg) => text.replace("%s", arg), template));
 }
 
 function toDocumentStatement(statement: PolicyStatementConfig): DataAwsIamPolicyDocumentStatement {

@@ -1,9 +1,9 @@
 import { DataAwsCallerIdentity } from "@cdktf/provider-aws/lib/data-aws-caller-identity";
-import { TerraformStack } from "cdktf";
+import { Fn, TerraformStack, Token } from "cdktf";
 import { Construct } from "constructs";
 
 /**
- * The ARN of an SSM parameter given by name, built without reading the parameter (which would
+ * The ARN of an SSM parameter given by name (a literal or a Terraform reference), built without reading the parameter (which would
  * copy its value into state). The account comes from one `data.aws_caller_identity.current` per stack.
  */
 export function ssmParameterArn(scope: Construct, partition: string, region: string, name: string): string {
@@ -13,6 +13,6 @@ export function ssmParameterArn(scope: Construct, partition: string, region: str
     caller = new DataAwsCallerIdentity(stack, "current_account");
     caller.overrideLogicalId("current");
   }
-  const path = name.startsWith("/") ? name.slice(1) : name;
+  const path = Token.isUnresolved(name) ? Fn.trimprefix(name, "/") : name.startsWith("/") ? name.slice(1) : name;
   return `arn:${partition}:ssm:${region}:${caller.accountId}:parameter/${path}`;
 }

@@ -54,6 +54,7 @@ export class WorkerModuleStack extends SelfContainedStack {
       this.upsert = new WorkPoolUpsert(this, "work_pool", {
         config,
         workPoolName: w.workPoolName,
+        settings: this.variables.workPool,
         aws: {
           prefectApiUrl: settings.prefectApiUrl as string,
           clusterArn: w.cluster.arn,

@@ -3,9 +3,10 @@ import { Construct } from "constructs";
 import { AWS_FORMATS, AwsFormatName, describeFormat, FARGATE_MEMORY_BY_CPU, IdFormat } from "../config/aws-formats";
 import { nameFromTemplate, POOL_NAME_TEMPLATES, PoolNameTemplate, ssmSecretNameTemplate } from "../config/derived-names";
 import { ResolvedConfig } from "../config/resolve";
-import { MAX_USER_TAGS } from "../config/schema";
+import { MAX_USER_TAGS, MAX_WORK_POOL_DESCRIPTION } from "../config/schema";
 import { DefaultVpcOverrides } from "../constructs/network";
 import { WorkerNames, workerNames, WorkerSettings } from "../constructs/prefect-ecs-worker";
+import { WorkPoolSettings } from "../work-pool/work-pool-upsert";
 
 /** A name the module takes as a variable (the stacks keep it fixed at synthesis). */
 export interface NameVariable {
@@ -203,11 +204,13 @@ export class WorkerVariables extends Construct {
   public readonly variables: Readonly<Record<string, TerraformVariable>>;
   /** The `tags` variable (form "module"). */
   public readonly tags?: TerraformVariable;
+  /** The work pool's settings as variables (form "module", when workPool.manage). */
+  public readonly workPool?: WorkPoolSettings;
 
   constructor(scope: Construct, id: string, config: ResolvedConfig, options: WorkerVariablesOptions = {}) {
     super(scope, id);
     const vars: Record<string, TerraformVariable> = {};
-    const add = (name: string, options: ConstructorParameters<typeof TerraformVariable>[2]) => {
+    const add: AddVariable = (name, options) => {
       const variable = new TerraformVariable(this, name, options);
       variable.overrideLogicalId(name);
       vars[name] = variable;
@@ -224,6 +227,7 @@ export class WorkerVariables extends Construct {
           validation: [matchesFormat("aws_region", "region")],
         });
     const names: Record<string, string> = {};
+    let values: ModuleValues = {};
     if (module) {
       const defaults = workerNames(config);
       const declared = NAME_VARIABLES.filter(({ name }) => defaults[name] !== undefined);
@@ -280,6 +284,8 @@ export class WorkerVariables extends Construct {
           },
         ],
       });
+      values = addModuleValueVariables(add, config);
+      this.workPool = values.workPool;
     }
     const apiUrlFormat: AwsFormatName = config.prefect.server === "cloud" ? "prefectCloudWorkspaceUrl" : "selfHostedApiUrl";
     const apiUrl = add("prefect_api_url", {
@@ -326,12 +332,7 @@ export class WorkerVariables extends Construct {
       type: "number",
       description: "Number of worker tasks.",
       default: config.worker.desiredCount,
-      validation: [
-        {
-          condition: "${var.worker_desired_count >= 0 && floor(var.worker_desired_count) == var.worker_desired_count}",
-          errorMessage: "worker_desired_count must be a whole number, 0 or more.",
-        },
-      ],
+      validation: [wholeNumber("worker_desired_count")],
     });
     const assignPublicIp = add("assign_public_ip", {
       type: "bool",
@@ -408,9 +409,95 @@ export class WorkerVariables extends Construct {
       extraSecurityGroupIds: securityGroupIds.listValue,
       secretValue,
       secretValueVersion,
+      ...values.worker,
       ...(module ? { names } : {}),
     };
   }
+}
+
+type AddVariable = (name: string, options: ConstructorParameters<typeof TerraformVariable>[2]) => TerraformVariable;
+
+interface ModuleValues {
+  readonly worker?: Pick<WorkerSettings, "existingSecret" | "secretKmsKeyArn" | "flowRunS3Buckets">;
+  readonly workPool?: WorkPoolSettings;
+}
+
+/**
+ * Form "module": variables for the values the stacks fix at synthesis besides the names: the existing
+ * secret, its KMS key, the flow runs' buckets and the pool's own settings. Each exists where the
+ * configuration's shape uses it; the shape (a key or none, buckets or none) stays the configuration's,
+ * because it decides which IAM statements exist.
+ */
+function addModuleValueVariables(add: AddVariable, config: ResolvedConfig): ModuleValues {
+  const { secret, flowRunTaskRole, workPool } = config;
+  let existingSecret: string | undefined;
+  if (secret?.mode === "existing") {
+    const [variable, format, description]: [string, AwsFormatName, string] =
+      secret.existingParameterName !== undefined
+        ? ["existing_secret_parameter_name", "ssmParameterName", "Name of the existing SecureString parameter (SSM) holding the Prefect credential."]
+        : secret.store === "ssm"
+          ? ["existing_secret_parameter_arn", "ssmParameterArn", "ARN of the existing SecureString parameter (SSM) holding the Prefect credential."]
+          : ["existing_secret_arn", "secretsManagerSecretArn", "Full ARN of the existing Secrets Manager secret holding the Prefect credential."];
+    existingSecret = add(variable, {
+      type: "string",
+      description,
+      default: secret.existingArn ?? secret.existingParameterName,
+      nullable: false,
+      validation: [matchesFormat(variable, format)],
+    }).stringValue;
+  }
+  const secretKmsKeyArn = secret?.kmsKeyArn
+    ? add("secret_kms_key_arn", {
+        type: "string",
+        description:
+          "Customer-managed KMS key of the secret; the execution roles may kms:Decrypt with it, only for the secret. " +
+          "Synthesize without secret.kmsKeyArn for the AWS-managed key.",
+        default: secret.kmsKeyArn,
+        nullable: false,
+        validation: [matchesFormat("secret_kms_key_arn", "kmsKeyArn")],
+      }).stringValue
+    : undefined;
+  const flowRunS3Buckets =
+    flowRunTaskRole.enabled && flowRunTaskRole.s3Buckets.length > 0
+      ? add("flow_run_s3_bucket_names", {
+          type: "list(string)",
+          description: "S3 buckets flow runs may read and write (the flow-run task role's policy). Synthesize without flowRunTaskRole.s3Buckets for none.",
+          default: [...flowRunTaskRole.s3Buckets],
+          nullable: false,
+          validation: [matchesFormat("flow_run_s3_bucket_names", "s3BucketName", { list: true })],
+        }).listValue
+      : undefined;
+  let pool: WorkPoolSettings | undefined;
+  if (workPool.manage) {
+    const description = add("work_pool_description", {
+      type: "string",
+      description: "Description of the work pool, shown in the Prefect UI. null: none.",
+      default: workPool.description,
+      validation: [
+        {
+          condition: `\${var.work_pool_description == null ? true : length(var.work_pool_description) <= ${MAX_WORK_POOL_DESCRIPTION}}`,
+          errorMessage: `work_pool_description must be at most ${MAX_WORK_POOL_DESCRIPTION} characters (or null).`,
+        },
+      ],
+    });
+    const concurrencyLimit = add("work_pool_concurrency_limit", {
+      type: "number",
+      description: "Maximum number of concurrent flow runs in the work pool. null: no limit.",
+      default: workPool.concurrencyLimit,
+      validation: [wholeNumber("work_pool_concurrency_limit", { nullable: true })],
+    });
+    const paused = add("work_pool_paused", {
+      type: "bool",
+      description: "Create or keep the work pool paused.",
+      default: workPool.paused,
+      nullable: false,
+    });
+    // cdktf cannot write `default = null`; an override can.
+    if (workPool.description === undefined) description.addOverride("default", null);
+    if (workPool.concurrencyLimit === undefined) concurrencyLimit.addOverride("default", null);
+    pool = { description: description.stringValue, concurrencyLimit: concurrencyLimit.numberValue, paused: paused.booleanValue };
+  }
+  return { worker: { existingSecret, secretKmsKeyArn, flowRunS3Buckets }, workPool: pool };
 }
 
 const DEFAULT_VPC_OVERRIDES: DefaultVpcOverrides = {
@@ -428,6 +515,15 @@ function formatTest(formatName: AwsFormatName, value: string): string {
   // RE2 has no lookahead: the length bounds a pattern cannot say are checked apart, as synthesis does.
   const lengths = [minLength !== undefined ? `length(${value}) >= ${minLength}` : "", maxLength !== undefined ? `length(${value}) <= ${maxLength}` : ""];
   return [...lengths.filter(Boolean), `can(regex(${JSON.stringify(pattern)}, ${value}))`].join(" && ");
+}
+
+/** A whole number, 0 or more (or null, where the variable is nullable). */
+function wholeNumber(variable: string, options: { nullable?: boolean } = {}): { condition: string; errorMessage: string } {
+  const test = `var.${variable} >= 0 && floor(var.${variable}) == var.${variable}`;
+  return {
+    condition: `\${${options.nullable ? `var.${variable} == null ? true : ${test}` : test}}`,
+    errorMessage: `${variable} must be a whole number, 0 or more${options.nullable ? " (or null)" : ""}.`,
+  };
 }
 
 function matchesFormat(

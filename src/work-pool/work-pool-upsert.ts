@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { DataResource, TerraformLocal, TerraformStack } from "cdktf";
+import { DataResource, IResolvable, TerraformLocal, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import { ResolvedConfig } from "../config/resolve";
 import { StableFileAsset } from "../constructs/stable-file-asset";
@@ -62,10 +62,22 @@ export interface WorkPoolAwsValues {
   readonly secretArn?: string;
 }
 
+/** The pool's own settings, each a literal or a Terraform reference (the module passes variables). */
+export interface WorkPoolSettings {
+  /** A reference may be null: no description. @default config.workPool.description */
+  readonly description?: string;
+  /** A reference may be null: no limit. @default config.workPool.concurrencyLimit */
+  readonly concurrencyLimit?: number;
+  /** @default config.workPool.paused */
+  readonly paused?: boolean | IResolvable;
+}
+
 export interface WorkPoolUpsertProps {
   readonly config: ResolvedConfig;
   /** The pool's name, a literal or a Terraform reference. @default config.workPoolName */
   readonly workPoolName?: string;
+  /** @default the configuration's (config.workPool) */
+  readonly settings?: WorkPoolSettings;
   readonly aws: WorkPoolAwsValues;
 }
 
@@ -124,10 +136,11 @@ export class WorkPoolUpsert extends Construct {
     writeBesideStack(TerraformStack.of(this), BASE_JOB_TEMPLATE_FILE, `${JSON.stringify(template, null, 2)}\n`);
     local(this, "base_job_template", `\${jsondecode(file("\${path.module}/${BASE_JOB_TEMPLATE_FILE}"))}`);
     local(this, "pool_defaults", defaults);
+    const settings = props.settings ?? {};
     this.updateBody = local(this, "work_pool_update", {
-      description: pool.description ?? null,
-      is_paused: pool.paused,
-      concurrency_limit: pool.concurrencyLimit ?? null,
+      description: settings.description ?? pool.description ?? null,
+      is_paused: settings.paused ?? pool.paused,
+      concurrency_limit: settings.concurrencyLimit ?? pool.concurrencyLimit ?? null,
       base_job_template: WITH_POOL_DEFAULTS,
     });
     const name = new TerraformLocal(this, "work_pool_name", props.workPoolName ?? config.workPoolName);
