@@ -159,6 +159,15 @@ export function terraformAsync(dir: string, args: string[], extraEnv: NodeJS.Pro
   });
 }
 
+/** `terraform console` in `dir` with `args`: the value of `expression`, as console prints it. */
+export function terraformConsole(dir: string, expression: string, args: string[] = []): string {
+  const found = findToolchain();
+  if (typeof found === "string") throw new Error(found);
+  const consoleArgs = ["console", "-no-color", ...args];
+  const result = spawnSync(found.bin, [`-chdir=${dir}`, ...consoleArgs], { encoding: "utf8", env: found.env, input: `${expression}\n` });
+  return succeeded(consoleArgs, { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr }).stdout.trim();
+}
+
 function succeeded(args: string[], result: TerraformResult): TerraformResult {
   if (result.status !== 0) {
     throw new Error(`terraform ${args.join(" ")} failed (${result.status}):\n${result.stdout}\n${result.stderr}`);
