@@ -185,8 +185,9 @@ function describeDefaultName(config: ResolvedConfig, entry: NameVariable): strin
 
 export interface WorkerVariablesOptions {
   /**
-   * "stack": the AWS stack's variables. "module": also a variable for every name (NAME_VARIABLES) and
-   * `tags`; no `aws_region` (a module's region is its provider's, given as `region`).
+   * "stack": the AWS stack's variables. "module": also a variable for every name (NAME_VARIABLES), `tags`
+   * and the values the stacks fix at synthesis (addModuleValueVariables); no `aws_region` (a module's region
+   * is its provider's, given as `region`).
    * @default "stack"
    */
   readonly form?: "stack" | "module";
