@@ -6,6 +6,12 @@
  * the resources it names, every skip must still be needed, and help/security.md's table of
  * exceptions is rendered from that file.
  *
+ * The reusable module (npm run synth:module) is scanned in the same run: each of our configurations'
+ * module folder as HCL, and one plan of a root module that calls them all (a configuration of two
+ * pools through for_each). A skip names an address inside a stack or the module, which are the same
+ * (module.test.ts), so one entry covers `aws_x.y` in a stack and `module.<call>["<pool>"].aws_x.y`;
+ * and the module must fail exactly the checks its stack fails.
+ *
  * Why both forms: on HCL Checkov evaluates variables' defaults and policy documents but sees the
  * worker container only as `jsonencode(...)`; the plan has the values Terraform computes,
  * including the container definitions once they are known at plan time (an existing secret).
@@ -14,7 +20,7 @@
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { resolveConfigs } from "../src/config/pools";
 import { ResolvedConfig } from "../src/config/resolve";
 import {
@@ -25,7 +31,11 @@ import {
   SECURITY_DOC_FILE,
   withCheckovSkips,
 } from "../src/docs/checkov-skips";
+import { workerNames } from "../src/constructs/prefect-ecs-worker";
+import { MODULE_NAME } from "../src/module/worker-module";
+import { writeModule } from "../src/module/write-module";
 import { awsStackName } from "../src/stacks/worker-aws-stack";
+import { NAME_VARIABLES } from "../src/stacks/worker-variables";
 import { synthesizeApps } from "../src/synthesize";
 import { CheckovRun, CheckovResult, reportOf, runCheckov } from "./support/checkov";
 import { expectCommittedFile } from "./support/files";
@@ -127,7 +137,10 @@ const PARALLEL_PLANS = 2;
 
 /**
  * Into `root`: hcl/<case>/stacks/<stack>/cdk.tf, plan/<case>/<stack>.json and
- * json/defaults/stacks/<stack>/cdk.tf.json. The plans run in `work`/terraform/<case>, outside the scan.
+ * json/defaults/stacks/<stack>/cdk.tf.json; for each of our configurations the reusable module
+ * (module/<case>/modules/prefect-ecs-worker/*.tf, scanned as HCL on its own) and one plan of a root
+ * module calling every case's module (plan/modules.json; several pools through for_each). The plans
+ * run in `work`/terraform/<case>, outside the scan.
  */
 async function buildScanTree(root: string, work: string): Promise<void> {
   const plans: (() => Promise<void>)[] = [];
@@ -142,12 +155,50 @@ async function buildScanTree(root: string, work: string): Promise<void> {
       plans.push(async () => writeFileSync(join(planFolder, `${stack}.json`), await offlinePlanJson(join(jsonOut, "stacks", stack), scanCase.vars)));
     }
   }
+  const modulesRoot = folder(work, "terraform", "modules-root");
+  writeFileSync(join(modulesRoot, "main.tf.json"), JSON.stringify(modulesRootModule(root, modulesRoot), null, 2));
+  init(modulesRoot);
+  // The longest plan first, so that the two queues end together.
+  plans.unshift(async () => writeFileSync(join(root, "plan", MODULES_PLAN), await offlinePlanJson(modulesRoot, {})));
   synthesizeApps(resolveConfigs({}), folder(root, "json", "defaults"));
   await Promise.all(
     Array.from({ length: PARALLEL_PLANS }, async () => {
       for (let next = plans.shift(); next; next = plans.shift()) await next();
     }),
   );
+}
+
+/** The plan of the root module that calls every case's module, in plan/. */
+const MODULES_PLAN = "modules.json";
+
+/**
+ * Writes each case's module (of its first pool) into the scanned tree and returns, as Terraform JSON, a
+ * root module with one `module "<case>"` call per case: the case's plan variables as arguments, and for a
+ * case of several pools `for_each` over the pools, each pool's names (and worker count) from its configuration.
+ */
+function modulesRootModule(root: string, rootDir: string): Record<string, unknown> {
+  const calls = CASES.map((scanCase) => {
+    const configs = resolveConfigs(scanCase.config);
+    const { folder: moduleFolder, document } = writeModule(configs[0], folder(root, "module", scanCase.name));
+    const declared = document.variable as Record<string, unknown>;
+    const args = Object.fromEntries(Object.entries(scanCase.vars).filter(([name]) => name in declared));
+    // ../../scanned/module/<case>/modules/prefect-ecs-worker: a local path, as Terraform requires.
+    const source = relative(rootDir, moduleFolder);
+    if (configs.length === 1) return { name: scanCase.name, region: configs[0].region, call: { source, ...args } };
+    const perPool = (config: ResolvedConfig): Record<string, unknown> => {
+      const names = workerNames(config);
+      return {
+        ...Object.fromEntries(NAME_VARIABLES.filter(({ variable, name }) => variable in declared && names[name] !== undefined).map(({ variable, name }) => [variable, names[name]])),
+        worker_desired_count: config.worker.desiredCount,
+      };
+    };
+    const pools = Object.fromEntries(configs.map((config) => [config.workPoolName, perPool(config)]));
+    const fromEach = Object.fromEntries(Object.keys(perPool(configs[0])).map((variable) => [variable, `\${each.value.${variable}}`]));
+    return { name: scanCase.name, region: configs[0].region, call: { source, for_each: pools, ...args, ...fromEach } };
+  });
+  const regions = new Set(calls.map(({ region }) => region));
+  if (regions.size !== 1) throw new Error(`the cases' modules need one provider region, have ${[...regions].join(", ")}`);
+  return { provider: { aws: { region: [...regions][0] } }, module: Object.fromEntries(calls.map(({ name, call }) => [name, call])) };
 }
 
 function folder(...parts: string[]): string {
@@ -165,37 +216,62 @@ function awsStacks(configs: readonly ResolvedConfig[]): string[] {
 interface Finding {
   readonly form: "hcl" | "plan";
   readonly caseName: string;
+  /** The AWS stack, or the module (`prefect-ecs-worker`, `prefect-ecs-worker["dev"]` for an instance of for_each). */
   readonly stack: string;
   readonly id: string;
   readonly check: string;
+  /** As Checkov names it: `aws_ecr_repository.flow_images`, `module.defaults.aws_ecr_repository.flow_images`. */
   readonly resource: string;
+  /** The address inside its stack or module: what checkov-skips.json names. */
+  readonly address: string;
 }
 
-/** Where a result comes from, by its path in the scanned tree. */
-function locate(result: CheckovResult): { form: "hcl" | "plan"; caseName: string; stack: string } {
+/** `module.<case>.` or `module.<case>["<pool>"].` before an address in the modules' plan. */
+const MODULE_CALL = /^module\.([A-Za-z0-9_-]+)(?:\["([^"]+)"\])?\./;
+
+/** Where a result comes from, by its path in the scanned tree (and in the modules' plan, by its module call). */
+function locate(result: CheckovResult): { form: "hcl" | "plan"; caseName: string; stack: string; address: string } | undefined {
   const hcl = /^\/hcl\/([^/]+)\/stacks\/([^/]+)\/cdk\.tf$/.exec(result.file_path);
-  if (hcl) return { form: "hcl", caseName: hcl[1], stack: hcl[2] };
+  if (hcl) return { form: "hcl", caseName: hcl[1], stack: hcl[2], address: result.resource };
   const planned = /^\/plan\/([^/]+)\/([^/]+)\.json$/.exec(result.file_path);
-  if (planned) return { form: "plan", caseName: planned[1], stack: planned[2] };
-  throw new Error(`a result from an unexpected file: ${result.file_path}`);
+  if (planned) return { form: "plan", caseName: planned[1], stack: planned[2], address: result.resource };
+  const moduleHcl = new RegExp(`^/module/([^/]+)/modules/${MODULE_NAME}/[^/]+\\.tf$`).exec(result.file_path);
+  if (moduleHcl) return { form: "hcl", caseName: moduleHcl[1], stack: MODULE_NAME, address: result.resource };
+  const call = MODULE_CALL.exec(result.resource);
+  if (result.file_path === `/plan/${MODULES_PLAN}` && call) {
+    return { form: "plan", caseName: call[1], stack: call[2] ? `${MODULE_NAME}["${call[2]}"]` : MODULE_NAME, address: result.resource.slice(call[0].length) };
+  }
+  // The provider block of the test's own root module: not our output (a module configures no provider).
+  if (result.file_path === `/plan/${MODULES_PLAN}` && result.resource === "aws.default") return undefined;
+  throw new Error(`a result from an unexpected file or resource: ${result.file_path} ${result.resource}`);
 }
 
 function resultsOf(run: CheckovRun, kind: "passed_checks" | "failed_checks"): Finding[] {
   return ["terraform", "terraform_plan"].flatMap((framework) =>
-    reportOf(run, framework).results[kind].map((result) => ({
-      ...locate(result),
-      id: result.check_id,
-      check: result.check_name,
-      resource: result.resource,
-    })),
+    reportOf(run, framework).results[kind].flatMap((result) => {
+      const where = locate(result);
+      return where ? [{ ...where, id: result.check_id, check: result.check_name, resource: result.resource }] : [];
+    }),
   );
 }
 
+/** One list for the stacks and the module: a skip names addresses inside a stack or the module, which are the same. */
 const skipFor = (skips: readonly CheckovSkip[], finding: Finding) =>
-  skips.find((skip) => skip.id === finding.id && skip.resources.includes(finding.resource));
+  skips.find((skip) => skip.id === finding.id && skip.resources.includes(finding.address));
 
 /** Readable and sortable: `plan dev-aws CKV_AWS_51 aws_ecr_repository.flow_images`. */
 const describeFinding = (finding: Finding) => `${finding.form} ${finding.stack} ${finding.id} ${finding.resource}`;
+
+/** Every stack and module each case's scan must cover, as `<form> <case> <stack>`. */
+function expectedScans(): string[] {
+  return ALL_CASES.flatMap(({ name, config }) => {
+    const configs = resolveConfigs(config);
+    const stacks = awsStacks(configs).flatMap((stack) => [`hcl ${name} ${stack}`, `plan ${name} ${stack}`]);
+    if (!CASES.some((scanCase) => scanCase.name === name)) return stacks;
+    const instances = configs.length === 1 ? [MODULE_NAME] : configs.map((pool) => `${MODULE_NAME}["${pool.workPoolName}"]`);
+    return [...stacks, `hcl ${name} ${MODULE_NAME}`, ...instances.map((instance) => `plan ${name} ${instance}`)];
+  });
+}
 
 // ================================================================= the real Checkov
 
@@ -224,15 +300,13 @@ describeWithPeers("Checkov on the synthesized output", ["checkov"], () => {
       for (const report of run.reports) expect(report.summary.checkov_version).toBe(readCheckovSkips().checkov);
     });
 
-    it("THEN it parsed every AWS stack of every configuration, as HCL and as a plan", () => {
+    it("THEN it parsed every AWS stack of every configuration, and each of our configurations' module, as HCL and as a plan (two pools through for_each)", () => {
       for (const framework of ["terraform", "terraform_plan"]) {
         expect(reportOf(run, framework).results.parsing_errors).toEqual([]);
         // Nothing is skipped behind the list's back (an inline `checkov:skip` comment would be).
         expect(reportOf(run, framework).results.skipped_checks).toEqual([]);
       }
-      const expected = ALL_CASES.flatMap(({ name, config }) =>
-        awsStacks(resolveConfigs(config)).flatMap((stack) => [`hcl ${name} ${stack}`, `plan ${name} ${stack}`]),
-      );
+      const expected = expectedScans();
       const scanned = new Set([...passed, ...failed].map(({ form, caseName, stack }) => `${form} ${caseName} ${stack}`));
       expect([...scanned].sort()).toEqual(expected.sort());
     });
@@ -245,11 +319,29 @@ describeWithPeers("Checkov on the synthesized output", ["checkov"], () => {
       },
     );
 
+    it("GIVEN each configuration's module THEN Checkov fails on it exactly the checks, at the same addresses, that it fails on the configuration's AWS stack, as HCL and as a plan", () => {
+      /** The AWS stack a finding stands for: its own, or for the module the stack of the same pool (the HCL module is the first pool's). */
+      const counterpart = (finding: Finding): string => {
+        const configs = resolveConfigs(ALL_CASES.find(({ name }) => name === finding.caseName)!.config);
+        const pool = /^[^[]+\["(.+)"\]$/.exec(finding.stack)?.[1];
+        if (!finding.stack.startsWith(MODULE_NAME)) return finding.stack;
+        return awsStackName(pool ? configs.find((config) => config.workPoolName === pool)! : configs[0]);
+      };
+      const failures = (fromModule: boolean) =>
+        failed
+          .filter((finding) => CASES.some(({ name }) => name === finding.caseName) && finding.stack.startsWith(MODULE_NAME) === fromModule)
+          .filter((finding) => fromModule || finding.form === "plan" || finding.stack === counterpart({ ...finding, stack: MODULE_NAME }))
+          .map((finding) => `${finding.form} ${finding.caseName} ${counterpart(finding)} ${finding.id} ${finding.address}`)
+          .sort();
+      expect(failures(true).length).toBeGreaterThan(20);
+      expect(failures(true)).toEqual(failures(false));
+    });
+
     it("THEN every skip is needed: each of its resources fails its check in some configuration, and its title is Checkov's", () => {
       const ours = failed.filter((finding) => finding.caseName !== GUIDE_CASE.name);
       for (const skip of skips) {
         for (const resource of skip.resources) {
-          const hits = ours.filter((finding) => finding.id === skip.id && finding.resource === resource);
+          const hits = ours.filter((finding) => finding.id === skip.id && finding.address === resource);
           expect({ skip: skip.id, resource, failsSomewhere: hits.length > 0 }).toEqual({ skip: skip.id, resource, failsSomewhere: true });
           for (const hit of hits) expect({ skip: skip.id, check: hit.check }).toEqual({ skip: skip.id, check: skip.check });
         }
@@ -264,14 +356,16 @@ describeWithPeers("Checkov on the synthesized output", ["checkov"], () => {
       },
     );
 
-    it("GIVEN container definitions known at plan time THEN Checkov evaluates the worker container: CKV_AWS_334/335/336 pass (not privileged, no host PID, read-only root)", () => {
-      const container = (list: Finding[]) =>
+    it("GIVEN container definitions known at plan time THEN Checkov evaluates the worker container of the stack and of the module: CKV_AWS_334/335/336 pass (not privileged, no host PID, read-only root)", () => {
+      const container = (list: Finding[], stack: string) =>
         list
-          .filter((f) => f.form === "plan" && f.caseName === "existing-cluster" && f.resource === "aws_ecs_task_definition.worker")
+          .filter((f) => f.form === "plan" && f.caseName === "existing-cluster" && f.stack === stack && f.address === "aws_ecs_task_definition.worker")
           .map((f) => f.id)
           .filter((id) => ["CKV_AWS_334", "CKV_AWS_335", "CKV_AWS_336"].includes(id))
           .sort();
-      expect({ passed: container(passed), failed: container(failed) }).toEqual({ passed: ["CKV_AWS_334", "CKV_AWS_335", "CKV_AWS_336"], failed: [] });
+      for (const stack of ["my-ecs-pool-aws", MODULE_NAME]) {
+        expect({ stack, passed: container(passed, stack), failed: container(failed, stack) }).toEqual({ stack, passed: ["CKV_AWS_334", "CKV_AWS_335", "CKV_AWS_336"], failed: [] });
+      }
     });
 
     it('GIVEN iam.policies "guide" THEN, beyond the skips, Checkov fails the guide\'s worker policy: permissions management, write access and "*" resources', () => {
