@@ -227,7 +227,7 @@ export interface MotoInventory {
   >;
   readonly policies: Record<string, PolicyDocument>;
   readonly queues: Record<string, { attributes: Record<string, string>; tags: Record<string, string> }>;
-  readonly rules: Record<string, { eventPattern: unknown; state: string; targets: { Id: string; Arn: string }[] }>;
+  readonly rules: Record<string, { eventPattern: unknown; state: string; targets: { Id: string; Arn: string }[]; tags: Record<string, string> }>;
   readonly clusters: Record<string, { status: string; settings: { name: string; value: string }[] }>;
   readonly services: Record<string, ServiceDescription>;
   readonly taskDefinitions: Record<string, TaskDefinitionDescription>;
@@ -250,6 +250,7 @@ export interface ServiceDescription {
   readonly launchType: string;
   readonly taskDefinition: string;
   readonly networkConfiguration: { awsvpcConfiguration: { subnets: string[]; securityGroups: string[]; assignPublicIp: string } };
+  readonly tags: Record<string, string>;
 }
 
 export interface ContainerDefinition {
@@ -277,6 +278,7 @@ export interface TaskDefinitionDescription {
   readonly taskRoleArn?: string;
   readonly containerDefinitions: ContainerDefinition[];
   readonly volumes: { name: string }[];
+  readonly tags: Record<string, string>;
 }
 
 /** Reads everything in moto's account for the region, straight from moto (not through the recorder). */

@@ -66,6 +66,7 @@ for rule in events.list_rules()["Rules"]:
         "eventPattern": json.loads(rule["EventPattern"]) if rule.get("EventPattern") else None,
         "state": rule["State"],
         "targets": [{"Id": t["Id"], "Arn": t["Arn"]} for t in targets],
+        "tags": tag_map(events.list_tags_for_resource(ResourceARN=rule["Arn"])["Tags"]),
     }
 
 clusters = {}
@@ -74,7 +75,8 @@ cluster_arns = ecs.list_clusters()["clusterArns"]
 for cluster in ecs.describe_clusters(clusters=cluster_arns, include=["SETTINGS"])["clusters"] if cluster_arns else []:
     clusters[cluster["clusterName"]] = {"status": cluster["status"], "settings": cluster.get("settings", [])}
     service_arns = ecs.list_services(cluster=cluster["clusterArn"])["serviceArns"]
-    for service in ecs.describe_services(cluster=cluster["clusterArn"], services=service_arns)["services"] if service_arns else []:
+    described = ecs.describe_services(cluster=cluster["clusterArn"], services=service_arns, include=["TAGS"]) if service_arns else {"services": []}
+    for service in described["services"]:
         services[service["serviceName"]] = {
             "cluster": cluster["clusterName"],
             "status": service["status"],
@@ -82,11 +84,13 @@ for cluster in ecs.describe_clusters(clusters=cluster_arns, include=["SETTINGS"]
             "launchType": service.get("launchType"),
             "taskDefinition": service["taskDefinition"],
             "networkConfiguration": service.get("networkConfiguration"),
+            "tags": tag_map(service.get("tags"), "key", "value"),
         }
 
 task_definitions = {}
 for arn in ecs.list_task_definitions(status="ACTIVE")["taskDefinitionArns"]:
-    definition = ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]
+    described = ecs.describe_task_definition(taskDefinition=arn, include=["TAGS"])
+    definition = described["taskDefinition"]
     task_definitions[f"{definition['family']}:{definition['revision']}"] = {
         "arn": arn,
         "family": definition["family"],
@@ -99,6 +103,7 @@ for arn in ecs.list_task_definitions(status="ACTIVE")["taskDefinitionArns"]:
         "taskRoleArn": definition.get("taskRoleArn"),
         "containerDefinitions": definition["containerDefinitions"],
         "volumes": definition.get("volumes", []),
+        "tags": tag_map(described.get("tags"), "key", "value"),
     }
 
 repositories = {}
