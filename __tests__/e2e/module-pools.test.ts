@@ -69,20 +69,7 @@ ${names.map((name) => `  ${name} = each.value.${name}`).join("\n")}
 }
 
 output "workers" {
-  value = { for pool, worker in module.prefect_worker : pool => {
-    cluster_arn                 = worker.cluster_arn
-    execution_role_arn          = worker.execution_role_arn
-    flow_run_execution_role_arn = worker.flow_run_execution_role_arn
-    worker_task_role_arn        = worker.worker_task_role_arn
-    flow_run_task_role_arn      = worker.flow_run_task_role_arn
-    events_queue_arn            = worker.events_queue_arn
-    secret_arn                  = worker.secret_arn
-    log_group_name              = worker.log_group_name
-    flow_run_log_group_name     = worker.flow_run_log_group_name
-    vpc_id                      = worker.vpc_id
-    subnet_ids                  = worker.subnet_ids
-    security_group_ids          = worker.security_group_ids
-  } }
+  value = module.prefect_worker
 }
 `;
 }
