@@ -1,6 +1,6 @@
 /**
  * The reusable module (npm run synth:module) end to end, offline, as an ops team would use it: a root
- * module of theirs calls it for two work pools with `for_each`, each pool with its own names and tags,
+ * module of theirs calls it for two work pools with `for_each`, setting only each pool's name and tags,
  * and one `terraform apply` creates both pools' AWS resources (in moto) and both work pools (on a real
  * Prefect server); one `terraform destroy` removes them again. Self-hosted with basic auth stands in for
  * Prefect Cloud (the pools' API must be the local server), and deleteOnDestroy makes the destroy delete
@@ -8,10 +8,10 @@
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { resolveConfig } from "../../src/config/resolve";
+import { resolveConfig, ResolvedConfig } from "../../src/config/resolve";
 import { MODULE_NAME } from "../../src/module/worker-module";
 import { writeModule } from "../../src/module/write-module";
-import { NAME_VARIABLES } from "../../src/stacks/worker-variables";
+import { moduleDefaultName, NAME_VARIABLES, poolNameRule } from "../../src/stacks/worker-variables";
 import { MOTO_OVERRIDE_FILE, MotoInventory, pointProviderAt } from "../support/moto-stack";
 import { describeGuideE2E, GuideScenario, liveResources, resourceCounts, shippedFiles } from "./guide-scenario";
 
@@ -21,22 +21,21 @@ type Pool = (typeof POOLS)[number];
 const ACCOUNT = "123456789012";
 
 /**
- * Each pool's names, given explicitly (the module's defaults are the configuration's single pool's):
- * `<pool>-<concept>` for every name variable the module declares but the pool's own name.
+ * The names the module gives each pool when the root module sets only work_pool_name (its name
+ * variables left null): the names a configuration of several pools would give it.
  */
-function namesOf(pool: Pool, declared: readonly string[]): Record<string, string> {
+function namesOf(config: ResolvedConfig, pool: Pool, declared: readonly string[]): Record<string, string> {
   return Object.fromEntries(
-    NAME_VARIABLES.filter(({ variable }) => variable !== "work_pool_name" && declared.includes(variable)).map(({ variable }) => [
-      variable,
-      `${pool}-${variable.replace(/_name$/, "").replace(/_/g, "-")}`,
+    NAME_VARIABLES.filter(({ variable }) => variable !== "work_pool_name" && declared.includes(variable)).map((entry) => [
+      entry.variable,
+      moduleDefaultName(config, entry, pool) as string,
     ]),
   );
 }
 
-/** The root module an ops team writes: their provider, their variables, the module once per pool. */
-function rootModule(region: string, pools: Record<Pool, Record<string, string>>): string {
+/** The root module an ops team writes: their provider, their variables, the module once per pool, named by the pool alone. */
+function rootModule(region: string): string {
   const hcl = (value: unknown) => JSON.stringify(value);
-  const names = Object.keys(pools[POOLS[0]]);
   return `provider "aws" {
   region = ${hcl(region)}
 }
@@ -51,18 +50,11 @@ variable "prefect_api_auth_string" {
   ephemeral = true
 }
 
-locals {
-  pools = {
-${POOLS.map((pool) => `    ${hcl(pool)} = {\n${names.map((name) => `      ${name} = ${hcl(pools[pool][name])}`).join("\n")}\n    }`).join("\n")}
-  }
-}
-
 module "prefect_worker" {
   source   = "./modules/${MODULE_NAME}"
-  for_each = local.pools
+  for_each = toset(${hcl(POOLS)})
 
   work_pool_name          = each.key
-${names.map((name) => `  ${name} = each.value.${name}`).join("\n")}
   prefect_api_url         = var.prefect_api_url
   prefect_api_auth_string = var.prefect_api_auth_string
   tags                    = { team = each.key }
@@ -80,6 +72,8 @@ describeGuideE2E("E2E: the reusable module called for two pools with for_each, a
   let scenario: GuideScenario;
   let rootDir: string;
   let names: Record<Pool, Record<string, string>>;
+  /** The name variables of each pool's own resources (not the shared container name). */
+  let perPool: string[];
   let baseline: MotoInventory;
   let workers: WorkerOutputs;
   let created = 0;
@@ -98,8 +92,9 @@ describeGuideE2E("E2E: the reusable module called for two pools with for_each, a
     const config = resolveConfig({ prefect: { server: "self-hosted" }, workPool: { deleteOnDestroy: true } });
     const { document } = writeModule(config, rootDir);
     const declared = Object.keys(document.variable as Record<string, unknown>);
-    names = { "data-team": namesOf("data-team", declared), "ml-team": namesOf("ml-team", declared) };
-    writeFileSync(join(rootDir, "main.tf"), rootModule(config.region, names));
+    names = { "data-team": namesOf(config, "data-team", declared), "ml-team": namesOf(config, "ml-team", declared) };
+    perPool = NAME_VARIABLES.filter((entry) => declared.includes(entry.variable) && poolNameRule(config, entry) !== undefined).map(({ variable }) => variable);
+    writeFileSync(join(rootDir, "main.tf"), rootModule(config.region));
     pointProviderAt(rootDir, scenario.aws.url);
     baseline = scenario.inventory();
   }, 180_000);
@@ -107,9 +102,9 @@ describeGuideE2E("E2E: the reusable module called for two pools with for_each, a
 
   it("GIVEN the root module THEN it holds the module folder, its own main.tf and the test's moto override only", () => {
     expect(shippedFiles(rootDir)).toEqual(["main.tf", "modules", MOTO_OVERRIDE_FILE].sort());
-    // Every name of the pool is given, distinct between the pools.
-    expect(Object.keys(names["data-team"]).length).toBeGreaterThan(12);
-    for (const variable of Object.keys(names["data-team"])) expect(names["data-team"][variable]).not.toBe(names["ml-team"][variable]);
+    // The root module names no AWS resource; the module's defaults keep the pools apart.
+    expect(perPool.length).toBeGreaterThan(12);
+    for (const variable of perPool) expect(names["data-team"][variable]).not.toBe(names["ml-team"][variable]);
   });
 
   it("WHEN applied THEN moto holds each pool's roles, queues, rule, cluster, service and task definition under its own names, tagged with its pool", async () => {
