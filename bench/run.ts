@@ -258,8 +258,10 @@ function targets(results: Results): Target[] {
     ...target("marginal-ms", "Marginal wall time per pool, (t100 - t1) / 99", "ms", 20, t1 !== undefined && t100 !== undefined ? (t100 - t1) / 99 : undefined),
     ...target("marginal-rss", "Marginal peak RSS per pool, (rss100 - rss1) / 99", "MiB", 2, r1 !== undefined && r100 !== undefined ? (r100 - r1) / 99 : undefined),
     ...target("pools-100", "100 pools (200 stacks), wall time", "s", 4, div(ms("pools-100")), false),
-    ...target("test-unit", "npm run test:unit (no Terraform), wall time", "s", 30, div(ms("test-unit")), false),
-    ...target("test-all", "npm test (whole suite, Terraform gates included), wall time", "s", 300, div(ms("test-all")), false),
+    // The unit run starts the real launcher and cdktf's CLI about 60 times (launcher, output folder).
+    ...target("test-unit", "npm run test:unit (no Terraform), wall time", "s", 40, div(ms("test-unit")), false),
+    // Real peers since 2026-11-30: a Prefect server per suite (about 10), three applies against moto, Checkov, the real worker.
+    ...target("test-all", "npm test (whole suite, Terraform gates included), wall time", "s", 900, div(ms("test-all")), false),
   ];
 }
 
@@ -267,7 +269,9 @@ const mul = (v: number | undefined) => (v === undefined ? undefined : v * 100);
 const div = (v: number | undefined) => (v === undefined ? undefined : v / 1000);
 
 if (process.argv.includes("--report-only")) {
-  publish(JSON.parse(readFileSync(join(ROOT, "bench-results", "latest.json"), "utf8")) as Results);
+  const results = JSON.parse(readFileSync(join(ROOT, "bench-results", "latest.json"), "utf8")) as Results;
+  // The limits are this file's: a report re-rendered after a limit changed judges by the new one.
+  publish({ ...results, targets: targets(results) });
 } else {
   main();
 }
