@@ -402,6 +402,53 @@ describeWithTerraform("The module with real Terraform", () => {
     }
   });
 
+  describe("GIVEN a role name of 61 characters in the configuration (too long to take -<pool> or a hash for most pools)", () => {
+    const LONG_ROLE = "ecsTaskExecutionRole-for-the-data-platform-team-production-xx";
+    let written: Written;
+    const planWith = (names: Record<string, string>) =>
+      terraform(written.outdir, ["plan", "-input=false", "-no-color", `-var=names=${JSON.stringify(names)}`]);
+    beforeAll(() => {
+      written = writeFor({ ...GUIDE, roles: { executionRoleName: LONG_ROLE } });
+      writeRoot(
+        written.outdir,
+        written.config.region,
+        [
+          'variable "names" {\n  type = map(string)\n}',
+          `module "prefect_worker" {`,
+          `  source   = "./modules/${MODULE_NAME}"`,
+          '  for_each = toset(["a", "data-team"])',
+          "  work_pool_name      = each.key",
+          "  execution_role_name = lookup(var.names, each.key, null)",
+          '  vpc_id              = "vpc-12345678"',
+          '  subnet_ids          = ["subnet-12345678"]',
+          `  prefect_api_url     = ${JSON.stringify(CLOUD_API_URL)}`,
+          "  prefect_api_key     = var.prefect_api_key",
+          "}",
+        ].join("\n"),
+      );
+      init(written.outdir);
+    });
+
+    it("WHEN a pool whose derived name would not fit sets none THEN the plan fails naming execution_role_name and why; a short pool still gets a derived name", () => {
+      const entry = NAME_VARIABLES.find(({ variable }) => variable === "execution_role_name") as (typeof NAME_VARIABLES)[number];
+      expect(poolNameRule(written.config, entry)?.alwaysFits).toBe(false);
+      expect(moduleDefaultName(written.config, entry, "data-team")).toBeUndefined();
+      expect(moduleDefaultName(written.config, entry, "a")).toBe(`${LONG_ROLE}-a`);
+      const result = planWith({});
+      expect(result.status).not.toBe(0);
+      const output = (result.stdout + result.stderr).replace(/\s*│\s*/g, " ").replace(/\s+/g, " ");
+      expect(output).toContain(`execution_role_name must be set for this work pool: ${LONG_ROLE} with -<work_pool_name> (or a 6-character hash) appended is longer than allowed`);
+      // One error, for the one instance: the pool "a" plans, and nothing falls back to a null name.
+      expect(output.match(/Error: /g)).toHaveLength(1);
+    });
+
+    it("WHEN that pool sets its own name THEN both pools plan, the short one with the derived name", () => {
+      const { json } = plan(written.outdir, { names: { "data-team": "ecsTaskExecutionRole-data" } });
+      const roleName = (pool: string) => json.resource_changes?.find((c) => c.address === `module.prefect_worker["${pool}"].aws_iam_role.execution_role`)?.change.after?.name;
+      expect({ a: roleName("a"), "data-team": roleName("data-team") }).toEqual({ a: `${LONG_ROLE}-a`, "data-team": "ecsTaskExecutionRole-data" });
+    });
+  });
+
   it("GIVEN the README's usage example as a root module WHEN validated THEN Terraform accepts it", () => {
     const { outdir, folder } = writeFor(OTHER_SHAPES);
     const readme = readFileSync(join(folder, "README.md"), "utf8");

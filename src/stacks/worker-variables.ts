@@ -1,6 +1,6 @@
 import { TerraformLocal, TerraformVariable } from "cdktf";
 import { Construct } from "constructs";
-import { AWS_FORMATS, AwsFormatName, describeFormat, FARGATE_MEMORY_BY_CPU, IdFormat } from "../config/aws-formats";
+import { AWS_FORMATS, AwsFormatName, describeFormat, FARGATE_MEMORY_BY_CPU, IdFormat, matches } from "../config/aws-formats";
 import { nameFromTemplate, POOL_NAME_TEMPLATES, PoolNameTemplate, ssmSecretNameTemplate } from "../config/derived-names";
 import { ResolvedConfig } from "../config/resolve";
 import { MAX_USER_TAGS, MAX_WORK_POOL_DESCRIPTION } from "../config/schema";
@@ -127,7 +127,7 @@ export const NAME_VARIABLES: readonly NameVariable[] = [
  * it fixes (roles.executionRoleName is ecsTaskExecutionRole) gets the pool name appended, as in a
  * configuration of several pools. Either is shortened to AWS's limits as synthesis shortens names.
  */
-export function poolNameRule(config: ResolvedConfig, entry: NameVariable): { readonly template: PoolNameTemplate; readonly fromConfiguration: boolean } | undefined {
+export function poolNameRule(config: ResolvedConfig, entry: NameVariable): PoolNameRule | undefined {
   const value = workerNames(config)[entry.name];
   if (value === undefined || entry.shared?.(config)) return undefined;
   const own =
@@ -136,9 +136,21 @@ export function poolNameRule(config: ResolvedConfig, entry: NameVariable): { rea
         ? ssmSecretNameTemplate(config.secret.environmentName)
         : undefined
       : (POOL_NAME_TEMPLATES as Record<string, PoolNameTemplate>)[entry.field];
-  if (own !== undefined && nameFromTemplate(config.workPoolName, own) === value) return { template: own, fromConfiguration: true };
   const [format] = entry.formats(config);
-  return { template: { prefix: `${value}-`, suffix: "", format }, fromConfiguration: false };
+  const template = own !== undefined && nameFromTemplate(config.workPoolName, own) === value ? own : { prefix: `${value}-`, suffix: "", format };
+  // The shortest name a pool can get is the template around derivedName's 6-character hash.
+  return { template, fromConfiguration: template === own, alwaysFits: matches(template.format, `${template.prefix}${"0".repeat(6)}${template.suffix}`) };
+}
+
+export interface PoolNameRule {
+  readonly template: PoolNameTemplate;
+  /** The configuration derives the name from its pool name by this template (else it fixes the name). */
+  readonly fromConfiguration: boolean;
+  /**
+   * Every pool name gets a name that fits AWS's format. False for a fixed name too long to take `-<pool>`
+   * or a hash (a 60-character role name): a pool whose derived name does not fit must set the variable.
+   */
+  readonly alwaysFits: boolean;
 }
 
 /**
@@ -149,7 +161,8 @@ export function poolNameRule(config: ResolvedConfig, entry: NameVariable): { rea
 export function moduleDefaultName(config: ResolvedConfig, entry: NameVariable, pool: string): string | undefined {
   const rule = poolNameRule(config, entry);
   if (rule === undefined || pool === config.workPoolName) return workerNames(config)[entry.name];
-  return nameFromTemplate(pool, rule.template);
+  const name = nameFromTemplate(pool, rule.template);
+  return matches(rule.template.format, name) ? name : undefined;
 }
 
 /**
@@ -168,7 +181,9 @@ function defaultNameExpression(config: ResolvedConfig, entry: NameVariable): str
   const rule = poolNameRule(config, entry) as NonNullable<ReturnType<typeof poolNameRule>>;
   const { prefix, suffix, format } = rule.template;
   const candidate = `"${prefix}\${form}${suffix}"`;
-  const derived = `[for form in local.pool_name_forms : ${candidate} if ${formatTest(format, candidate)}][0]`;
+  const fitting = `[for form in local.pool_name_forms : ${candidate} if ${formatTest(format, candidate)}][0]`;
+  // No form may fit: null, which the variable's validation then reports.
+  const derived = rule.alwaysFits ? fitting : `try(${fitting}, null)`;
   if (rule.fromConfiguration) return derived;
   return `var.work_pool_name == ${JSON.stringify(config.workPoolName)} ? ${JSON.stringify(workerNames(config)[entry.name])} : ${derived}`;
 }
@@ -234,7 +249,13 @@ export class WorkerVariables extends Construct {
       const declared = NAME_VARIABLES.filter(({ name }) => defaults[name] !== undefined);
       const perPool = declared.filter((entry) => poolNameRule(config, entry) !== undefined);
       /** A name as the module uses it: the variable, or its default where it is null. */
-      const effective = (variable: string) => (perPool.some((entry) => entry.variable === variable) ? `coalesce(var.${variable}, local.default_names.${variable})` : `var.${variable}`);
+      const effective = (variable: string) => {
+        const entry = perPool.find((candidate) => candidate.variable === variable);
+        if (entry === undefined) return `var.${variable}`;
+        const name = `coalesce(var.${variable}, local.default_names.${variable})`;
+        // A name that may have no default for the pool (PoolNameRule.alwaysFits) is reported by its own validation.
+        return poolNameRule(config, entry)?.alwaysFits ? name : `try(${name}, null)`;
+      };
       for (const entry of declared) {
         const { variable, name, description, formats, conditions = [], distinctFrom = [] } = entry;
         const rule = poolNameRule(config, entry);
@@ -254,6 +275,16 @@ export class WorkerVariables extends Construct {
               condition: `\${${effective(variable)} != ${effective(other)}}`,
               errorMessage: `${variable} must differ from ${other}.`,
             })),
+            ...(rule?.alwaysFits === false
+              ? [
+                  {
+                    condition: `\${var.${variable} != null || local.default_names.${variable} != null}`,
+                    errorMessage:
+                      `${variable} must be set for this work pool: ${defaults[name]} with -<work_pool_name> (or a 6-character hash) ` +
+                      `appended is longer than allowed (${describeFormat(rule.template.format)}).`,
+                  },
+                ]
+              : []),
           ],
         });
         // cdktf cannot write `default = null`; an override can.
@@ -268,7 +299,12 @@ export class WorkerVariables extends Construct {
           Object.fromEntries(perPool.map((entry) => [entry.variable, `\${${defaultNameExpression(config, entry)}}`])),
         );
         defaultNames.overrideLogicalId("default_names");
-        const effectiveNames = new TerraformLocal(this, "names", Object.fromEntries(perPool.map(({ variable }) => [variable, `\${${effective(variable)}}`])));
+        const effectiveNames = new TerraformLocal(
+          this,
+          "names",
+          // Without try(): a name that has no value stops the plan here too, rather than reach AWS as null (a random name).
+          Object.fromEntries(perPool.map(({ variable }) => [variable, `\${coalesce(var.${variable}, local.default_names.${variable})}`])),
+        );
         effectiveNames.overrideLogicalId("names");
       }
       this.tags = add("tags", {
