@@ -242,85 +242,11 @@ export class WorkerVariables extends Construct {
           default: config.region,
           validation: [matchesFormat("aws_region", "region")],
         });
-    const names: Record<string, string> = {};
+    let names: Record<string, string> = {};
     let values: ModuleValues = {};
     if (module) {
-      const defaults = workerNames(config);
-      const declared = NAME_VARIABLES.filter(({ name }) => defaults[name] !== undefined);
-      const perPool = declared.filter((entry) => poolNameRule(config, entry) !== undefined);
-      /** A name as the module uses it: the variable, or its default where it is null. */
-      const effective = (variable: string) => {
-        const entry = perPool.find((candidate) => candidate.variable === variable);
-        if (entry === undefined) return `var.${variable}`;
-        const name = `coalesce(var.${variable}, local.default_names.${variable})`;
-        // A name that may have no default for the pool (PoolNameRule.alwaysFits) is reported by its own validation.
-        return poolNameRule(config, entry)?.alwaysFits ? name : `try(${name}, null)`;
-      };
-      for (const entry of declared) {
-        const { variable, name, description, formats, conditions = [], distinctFrom = [] } = entry;
-        const rule = poolNameRule(config, entry);
-        // Variables come in the table's order, so the ones to differ from are declared already (Terraform 1.9+ may refer to them).
-        const others = distinctFrom.filter((other) => other in vars);
-        const variableToken = add(variable, {
-          type: "string",
-          description: rule === undefined ? description : `${description} ${describeDefaultName(config, entry)}`,
-          ...(rule === undefined
-            ? // Null (a caller passing an optional value through) means the default.
-              { default: defaults[name], nullable: false }
-            : {}),
-          validation: [
-            ...formats(config).map((format) => matchesFormat(variable, format, { nullable: rule !== undefined })),
-            ...conditions,
-            ...others.map((other) => ({
-              condition: `\${${effective(variable)} != ${effective(other)}}`,
-              errorMessage: `${variable} must differ from ${other}.`,
-            })),
-            ...(rule?.alwaysFits === false
-              ? [
-                  {
-                    condition: `\${var.${variable} != null || local.default_names.${variable} != null}`,
-                    errorMessage:
-                      `${variable} must be set for this work pool: ${defaults[name]} with -<work_pool_name> (or a 6-character hash) ` +
-                      `appended is longer than allowed (${describeFormat(rule.template.format)}).`,
-                  },
-                ]
-              : []),
-          ],
-        });
-        // cdktf cannot write `default = null`; an override can.
-        if (rule !== undefined) variableToken.addOverride("default", null);
-        names[name] = rule === undefined ? variableToken.stringValue : `\${local.names.${variable}}`;
-      }
-      if (perPool.length > 0) {
-        for (const [id, expression] of Object.entries(POOL_NAME_LOCALS)) new TerraformLocal(this, id, expression).overrideLogicalId(id);
-        const defaultNames = new TerraformLocal(
-          this,
-          "default_names",
-          Object.fromEntries(perPool.map((entry) => [entry.variable, `\${${defaultNameExpression(config, entry)}}`])),
-        );
-        defaultNames.overrideLogicalId("default_names");
-        const effectiveNames = new TerraformLocal(
-          this,
-          "names",
-          // Without try(): a name that has no value stops the plan here too, rather than reach AWS as null (a random name).
-          Object.fromEntries(perPool.map(({ variable }) => [variable, `\${coalesce(var.${variable}, local.default_names.${variable})}`])),
-        );
-        effectiveNames.overrideLogicalId("names");
-      }
-      this.tags = add("tags", {
-        type: "map(string)",
-        description: `Tags of every resource that takes tags, besides PrefectWorkPool and ManagedBy, which the module sets. At most ${MAX_USER_TAGS}.`,
-        default: { ...config.tags },
-        nullable: false,
-        validation: [
-          matchesFormat("tags", "tagKey", { map: "keys", allowEmpty: true }),
-          matchesFormat("tags", "tagValue", { map: "values", allowEmpty: true }),
-          {
-            condition: `\${alltrue([for key in keys(var.tags) : !startswith(lower(key), "aws:")]) && length(var.tags) <= ${MAX_USER_TAGS}}`,
-            errorMessage: `tags must have at most ${MAX_USER_TAGS} keys, none starting with aws: (in any case).`,
-          },
-        ],
-      });
+      names = addNameVariables(this, add, config);
+      this.tags = addTagsVariable(add, config);
       values = addModuleValueVariables(add, config);
       this.workPool = values.workPool;
     }
@@ -404,32 +330,7 @@ export class WorkerVariables extends Construct {
       for (const variable of [vpcId, subnetIds]) variable.addOverride("default", null);
     }
 
-    let secretValue: string | undefined;
-    let secretValueVersion: number | undefined;
-    const secret = config.secret;
-    if (secret && secret.mode === "create" && secret.valueSource === "ephemeral-variable") {
-      const name = secretVariableName(secret.environmentName);
-      const value = add(name, {
-        type: "string",
-        description:
-          `${secret.environmentName} for the worker. Ephemeral: written through a write-only attribute, never stored ` +
-          `in state or plan files. Needed on every plan and apply (e.g. TF_VAR_${name}).`,
-        sensitive: true,
-        nullable: false,
-        validation: [{ condition: `\${length(trimspace(var.${name})) > 0}`, errorMessage: `${name} must not be empty.` }],
-      });
-      value.addOverride("ephemeral", true);
-      const version = add(`${name}_version`, {
-        type: "number",
-        description: `Version of ${name}: increase it to write a new value into the secret.`,
-        default: 1,
-        validation: [
-          { condition: `\${var.${name}_version >= 1}`, errorMessage: `${name}_version must be 1 or more.` },
-        ],
-      });
-      secretValue = value.stringValue;
-      secretValueVersion = version.numberValue;
-    }
+    const { secretValue, secretValueVersion } = addSecretValueVariables(add, config.secret);
 
     this.variables = vars;
     this.settings = {
@@ -450,6 +351,124 @@ export class WorkerVariables extends Construct {
       ...(module ? { names } : {}),
     };
   }
+}
+
+/**
+ * The module's name variables (NAME_VARIABLES, those the configuration's shape uses) and, for the names of
+ * the pool's own resources, the locals that give them their defaults; returns each name as the module uses it.
+ */
+function addNameVariables(scope: Construct, add: AddVariable, config: ResolvedConfig): Record<string, string> {
+  const names: Record<string, string> = {};
+  const declaredSoFar = new Set<string>();
+  const defaults = workerNames(config);
+  const declared = NAME_VARIABLES.filter(({ name }) => defaults[name] !== undefined);
+  const perPool = declared.filter((entry) => poolNameRule(config, entry) !== undefined);
+  /** A name as the module uses it: the variable, or its default where it is null. */
+  const effective = (variable: string) => {
+    const entry = perPool.find((candidate) => candidate.variable === variable);
+    if (entry === undefined) return `var.${variable}`;
+    const name = `coalesce(var.${variable}, local.default_names.${variable})`;
+    // A name that may have no default for the pool (PoolNameRule.alwaysFits) is reported by its own validation.
+    return poolNameRule(config, entry)?.alwaysFits ? name : `try(${name}, null)`;
+  };
+  for (const entry of declared) {
+    const { variable, name, description, formats, conditions = [], distinctFrom = [] } = entry;
+    const rule = poolNameRule(config, entry);
+    // Variables come in the table's order, so the ones to differ from are declared already (Terraform 1.9+ may refer to them).
+    const others = distinctFrom.filter((other) => declaredSoFar.has(other));
+    declaredSoFar.add(variable);
+    const variableToken = add(variable, {
+      type: "string",
+      description: rule === undefined ? description : `${description} ${describeDefaultName(config, entry)}`,
+      ...(rule === undefined
+        ? // Null (a caller passing an optional value through) means the default.
+          { default: defaults[name], nullable: false }
+        : {}),
+      validation: [
+        ...formats(config).map((format) => matchesFormat(variable, format, { nullable: rule !== undefined })),
+        ...conditions,
+        ...others.map((other) => ({
+          condition: `\${${effective(variable)} != ${effective(other)}}`,
+          errorMessage: `${variable} must differ from ${other}.`,
+        })),
+        ...(rule?.alwaysFits === false
+          ? [
+              {
+                condition: `\${var.${variable} != null || local.default_names.${variable} != null}`,
+                errorMessage:
+                  `${variable} must be set for this work pool: ${defaults[name]} with -<work_pool_name> (or a 6-character hash) ` +
+                  `appended is longer than allowed (${describeFormat(rule.template.format)}).`,
+              },
+            ]
+          : []),
+      ],
+    });
+    // cdktf cannot write `default = null`; an override can.
+    if (rule !== undefined) variableToken.addOverride("default", null);
+    names[name] = rule === undefined ? variableToken.stringValue : `\${local.names.${variable}}`;
+  }
+  if (perPool.length > 0) {
+    for (const [id, expression] of Object.entries(POOL_NAME_LOCALS)) new TerraformLocal(scope, id, expression).overrideLogicalId(id);
+    const defaultNames = new TerraformLocal(
+      scope,
+      "default_names",
+      Object.fromEntries(perPool.map((entry) => [entry.variable, `\${${defaultNameExpression(config, entry)}}`])),
+    );
+    defaultNames.overrideLogicalId("default_names");
+    const effectiveNames = new TerraformLocal(
+      scope,
+      "names",
+      // Without try(): a name that has no value stops the plan here too, rather than reach AWS as null (a random name).
+      Object.fromEntries(perPool.map(({ variable }) => [variable, `\${coalesce(var.${variable}, local.default_names.${variable})}`])),
+    );
+    effectiveNames.overrideLogicalId("names");
+  }
+  return names;
+}
+
+/** The module's `tags` (it cannot set its provider's default_tags). */
+function addTagsVariable(add: AddVariable, config: ResolvedConfig): TerraformVariable {
+  return add("tags", {
+    type: "map(string)",
+    description: `Tags of every resource that takes tags, besides PrefectWorkPool and ManagedBy, which the module sets. At most ${MAX_USER_TAGS}.`,
+    default: { ...config.tags },
+    nullable: false,
+    validation: [
+      matchesFormat("tags", "tagKey", { map: "keys", allowEmpty: true }),
+      matchesFormat("tags", "tagValue", { map: "values", allowEmpty: true }),
+      {
+        condition: `\${alltrue([for key in keys(var.tags) : !startswith(lower(key), "aws:")]) && length(var.tags) <= ${MAX_USER_TAGS}}`,
+        errorMessage: `tags must have at most ${MAX_USER_TAGS} keys, none starting with aws: (in any case).`,
+      },
+    ],
+  });
+}
+
+/** The ephemeral variable that writes the credential into a secret the stack creates, and its version. */
+function addSecretValueVariables(add: AddVariable, secret: ResolvedConfig["secret"]): { secretValue?: string; secretValueVersion?: number } {
+  if (secret && secret.mode === "create" && secret.valueSource === "ephemeral-variable") {
+    const name = secretVariableName(secret.environmentName);
+    const value = add(name, {
+      type: "string",
+      description:
+        `${secret.environmentName} for the worker. Ephemeral: written through a write-only attribute, never stored ` +
+        `in state or plan files. Needed on every plan and apply (e.g. TF_VAR_${name}).`,
+      sensitive: true,
+      nullable: false,
+      validation: [{ condition: `\${length(trimspace(var.${name})) > 0}`, errorMessage: `${name} must not be empty.` }],
+    });
+    value.addOverride("ephemeral", true);
+    const version = add(`${name}_version`, {
+      type: "number",
+      description: `Version of ${name}: increase it to write a new value into the secret.`,
+      default: 1,
+      validation: [
+        { condition: `\${var.${name}_version >= 1}`, errorMessage: `${name}_version must be 1 or more.` },
+      ],
+    });
+    return { secretValue: value.stringValue, secretValueVersion: version.numberValue };
+  }
+  return {};
 }
 
 type AddVariable = (name: string, options: ConstructorParameters<typeof TerraformVariable>[2]) => TerraformVariable;
