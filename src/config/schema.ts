@@ -30,10 +30,9 @@ function id(formatName: AwsFormatName) {
 /** Tags the stack adds to every resource itself (provider default_tags, see worker-aws-stack.ts). */
 export const STACK_TAG_KEYS = ["PrefectWorkPool", "ManagedBy"] as const;
 /** User tags allowed: AWS's limit per resource, less the tags the stack adds. */
+export const MAX_USER_TAGS = AWS_MAX_TAGS_PER_RESOURCE - STACK_TAG_KEYS.length;
 /** The longest work pool description Prefect accepts. */
 export const MAX_WORK_POOL_DESCRIPTION = 5000;
-
-export const MAX_USER_TAGS = AWS_MAX_TAGS_PER_RESOURCE - STACK_TAG_KEYS.length;
 
 /** Prefect work pool names match this. */
 const PREFECT_POOL_NAME = /^[^/%&><]+$/;

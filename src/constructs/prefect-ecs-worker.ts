@@ -211,8 +211,8 @@ export class PrefectEcsWorker extends Construct {
         region,
         value: settings.secretValue,
         valueVersion: settings.secretValueVersion,
-        kmsKeyArn: settings.secretKmsKeyArn ?? config.secret.kmsKeyArn,
-        existing: settings.existingSecret ?? config.secret.existingArn ?? config.secret.existingParameterName,
+        kmsKeyArn: settings.secretKmsKeyArn,
+        existing: settings.existingSecret,
       });
     }
     const style = config.iamPolicies;

@@ -13,6 +13,6 @@ export function ssmParameterArn(scope: Construct, partition: string, region: str
     caller = new DataAwsCallerIdentity(stack, "current_account");
     caller.overrideLogicalId("current");
   }
-  const path = Token.isUnresolved(name) ? Fn.trimprefix(name, "/") : name.startsWith("/") ? name.slice(1) : name;
+  const path = Token.isUnresolved(name) ? Fn.trimprefix(name, "/") : name.replace(/^\//, "");
   return `arn:${partition}:ssm:${region}:${caller.accountId}:parameter/${path}`;
 }

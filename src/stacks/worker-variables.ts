@@ -139,10 +139,12 @@ export function poolNameRule(config: ResolvedConfig, entry: NameVariable): PoolN
   const [format] = entry.formats(config);
   const template = own !== undefined && nameFromTemplate(config.workPoolName, own) === value ? own : { prefix: `${value}-`, suffix: "", format };
   // The shortest name a pool can get is the template around derivedName's 6-character hash.
-  return { template, fromConfiguration: template === own, alwaysFits: matches(template.format, `${template.prefix}${"0".repeat(6)}${template.suffix}`) };
+  return { value, template, fromConfiguration: template === own, alwaysFits: matches(template.format, `${template.prefix}${"0".repeat(6)}${template.suffix}`) };
 }
 
 export interface PoolNameRule {
+  /** The configuration's name, for its own pool. */
+  readonly value: string;
   readonly template: PoolNameTemplate;
   /** The configuration derives the name from its pool name by this template (else it fixes the name). */
   readonly fromConfiguration: boolean;
@@ -160,7 +162,8 @@ export interface PoolNameRule {
  */
 export function moduleDefaultName(config: ResolvedConfig, entry: NameVariable, pool: string): string | undefined {
   const rule = poolNameRule(config, entry);
-  if (rule === undefined || pool === config.workPoolName) return workerNames(config)[entry.name];
+  if (rule === undefined) return workerNames(config)[entry.name];
+  if (pool === config.workPoolName) return rule.value;
   const name = nameFromTemplate(pool, rule.template);
   return matches(rule.template.format, name) ? name : undefined;
 }
@@ -177,25 +180,22 @@ const POOL_NAME_LOCALS = {
 };
 
 /** Terraform's form of moduleDefaultName for a name variable that is not shared (without the ${ }). */
-function defaultNameExpression(config: ResolvedConfig, entry: NameVariable): string {
-  const rule = poolNameRule(config, entry) as NonNullable<ReturnType<typeof poolNameRule>>;
+function defaultNameExpression(configPool: string, rule: PoolNameRule): string {
   const { prefix, suffix, format } = rule.template;
   const candidate = `"${prefix}\${form}${suffix}"`;
   const fitting = `[for form in local.pool_name_forms : ${candidate} if ${formatTest(format, candidate)}][0]`;
   // No form may fit: null, which the variable's validation then reports.
   const derived = rule.alwaysFits ? fitting : `try(${fitting}, null)`;
   if (rule.fromConfiguration) return derived;
-  return `var.work_pool_name == ${JSON.stringify(config.workPoolName)} ? ${JSON.stringify(workerNames(config)[entry.name])} : ${derived}`;
+  return `var.work_pool_name == ${JSON.stringify(configPool)} ? ${JSON.stringify(rule.value)} : ${derived}`;
 }
 
 /** What a null name variable means, for its description. */
-function describeDefaultName(config: ResolvedConfig, entry: NameVariable): string {
-  const { template, fromConfiguration } = poolNameRule(config, entry) as NonNullable<ReturnType<typeof poolNameRule>>;
-  const own = workerNames(config)[entry.name];
+function describeDefaultName(configPool: string, { value, template, fromConfiguration }: PoolNameRule): string {
   const rule = `${template.prefix}<work_pool_name>${template.suffix}`;
   return fromConfiguration
-    ? `null (the default): ${rule}, shortened to AWS's limits (${own} for ${config.workPoolName}).`
-    : `null (the default): ${own} for work pool ${config.workPoolName}, ${rule} for any other pool, shortened to AWS's limits.`;
+    ? `null (the default): ${rule}, shortened to AWS's limits (${value} for ${configPool}).`
+    : `null (the default): ${value} for work pool ${configPool}, ${rule} for any other pool, shortened to AWS's limits.`;
 }
 
 export interface WorkerVariablesOptions {
@@ -362,24 +362,26 @@ function addNameVariables(scope: Construct, add: AddVariable, config: ResolvedCo
   const declaredSoFar = new Set<string>();
   const defaults = workerNames(config);
   const declared = NAME_VARIABLES.filter(({ name }) => defaults[name] !== undefined);
-  const perPool = declared.filter((entry) => poolNameRule(config, entry) !== undefined);
+  /** Each declared variable's rule; undefined for a shared name. */
+  const rules = new Map(declared.map((entry) => [entry.variable, poolNameRule(config, entry)]));
+  const perPool = [...rules].flatMap(([variable, rule]) => (rule ? [{ variable, rule }] : []));
   /** A name as the module uses it: the variable, or its default where it is null. */
   const effective = (variable: string) => {
-    const entry = perPool.find((candidate) => candidate.variable === variable);
-    if (entry === undefined) return `var.${variable}`;
+    const rule = rules.get(variable);
+    if (rule === undefined) return `var.${variable}`;
     const name = `coalesce(var.${variable}, local.default_names.${variable})`;
     // A name that may have no default for the pool (PoolNameRule.alwaysFits) is reported by its own validation.
-    return poolNameRule(config, entry)?.alwaysFits ? name : `try(${name}, null)`;
+    return rule.alwaysFits ? name : `try(${name}, null)`;
   };
   for (const entry of declared) {
     const { variable, name, description, formats, conditions = [], distinctFrom = [] } = entry;
-    const rule = poolNameRule(config, entry);
+    const rule = rules.get(variable);
     // Variables come in the table's order, so the ones to differ from are declared already (Terraform 1.9+ may refer to them).
     const others = distinctFrom.filter((other) => declaredSoFar.has(other));
     declaredSoFar.add(variable);
     const variableToken = add(variable, {
       type: "string",
-      description: rule === undefined ? description : `${description} ${describeDefaultName(config, entry)}`,
+      description: rule === undefined ? description : `${description} ${describeDefaultName(config.workPoolName, rule)}`,
       ...(rule === undefined
         ? // Null (a caller passing an optional value through) means the default.
           { default: defaults[name], nullable: false }
@@ -396,7 +398,7 @@ function addNameVariables(scope: Construct, add: AddVariable, config: ResolvedCo
               {
                 condition: `\${var.${variable} != null || local.default_names.${variable} != null}`,
                 errorMessage:
-                  `${variable} must be set for this work pool: ${defaults[name]} with -<work_pool_name> (or a 6-character hash) ` +
+                  `${variable} must be set for this work pool: ${rule.value} with -<work_pool_name> (or a 6-character hash) ` +
                   `appended is longer than allowed (${describeFormat(rule.template.format)}).`,
               },
             ]
@@ -412,7 +414,7 @@ function addNameVariables(scope: Construct, add: AddVariable, config: ResolvedCo
     const defaultNames = new TerraformLocal(
       scope,
       "default_names",
-      Object.fromEntries(perPool.map((entry) => [entry.variable, `\${${defaultNameExpression(config, entry)}}`])),
+      Object.fromEntries(perPool.map(({ variable, rule }) => [variable, `\${${defaultNameExpression(config.workPoolName, rule)}}`])),
     );
     defaultNames.overrideLogicalId("default_names");
     const effectiveNames = new TerraformLocal(
